@@ -1,0 +1,235 @@
+// eddy/core/thread_pool.hpp - a fixed set of threads that resume coroutines, with timers.
+#pragma once
+
+#include <chrono>             // std::chrono::steady_clock
+#include <condition_variable> // std::condition_variable
+#include <coroutine>          // std::coroutine_handle
+#include <cstddef>            // std::size_t
+#include <mutex>              // std::mutex, std::unique_lock
+#include <stop_token>         // std::stop_token
+#include <thread>             // std::thread
+#include <vector>             // std::vector
+
+#include <eddy/core/detail/config.hpp>
+#include <eddy/core/detail/timer_awaiter.hpp>
+#include <eddy/core/detail/timer_heap.hpp>
+#include <eddy/core/error.hpp>
+
+namespace eddy {
+
+/// A pool of `n` threads resuming coroutines from one FIFO queue, plus one timer thread for
+/// `schedule_after`.
+///
+/// `co_await pool.schedule()` resumes the caller on one of the pool's threads;
+/// `co_await pool.schedule_after(d)` resumes it there once `d` has passed, or earlier with
+/// `eddy::operation_cancelled` when the awaiting task's stop token is triggered. Queuing never
+/// allocates (the queue node lives in the awaiter).
+/// Shutdown (`shutdown()` or the destructor): armed timers are cancelled (their waits throw
+/// `operation_cancelled` on a pool thread), then the threads run the queue until it is empty,
+/// including work that queued work queues, and exit. `schedule()` once every thread has exited
+/// throws `eddy::error`; arming a timer during shutdown cancels it at once.
+/// Lifetime: the pool must outlive every coroutine that may still be queued on it.
+/// Precondition: `shutdown()` and the destructor are not called from a pool thread (`eddy::error`).
+/// Thread-safety: every member may be called from any thread.
+///
+///     eddy::thread_pool pool(4);
+///     auto work = [](eddy::thread_pool& p) -> eddy::task<int> {
+///         co_await p.schedule(); // now on a pool thread
+///         co_return 42;
+///     };
+///     int v = eddy::sync_wait(work(pool));
+class thread_pool {
+public:
+    using clock = std::chrono::steady_clock;
+    using time_point = clock::time_point;
+    using duration = clock::duration;
+
+    /// Starts `threads` worker threads and the timer thread. Zero threads is bad input.
+    explicit thread_pool(std::size_t threads) {
+        if (threads == 0) {
+            throw error("eddy::thread_pool: needs at least one thread");
+        }
+        m_running = threads;
+        m_workers.reserve(threads);
+        for (std::size_t i = 0; i < threads; ++i) {
+            m_workers.emplace_back([this] { worker_loop(); });
+        }
+        m_timer_thread = std::thread([this] { timer_loop(); });
+    }
+
+    thread_pool(const thread_pool&) = delete;
+    thread_pool& operator=(const thread_pool&) = delete;
+    ~thread_pool() { shutdown(); }
+
+    [[nodiscard]] std::size_t thread_count() const noexcept { return m_workers.size(); }
+
+    /// True on one of this pool's worker threads.
+    [[nodiscard]] bool on_pool_thread() const noexcept { return current() == this; }
+
+    [[nodiscard]] time_point now() const noexcept { return clock::now(); }
+
+    class schedule_awaiter : private detail::work_node {
+    public:
+        explicit schedule_awaiter(thread_pool& pool) noexcept : m_pool(&pool) {}
+        bool await_ready() const noexcept { return false; }
+        EDDY_AWAIT_SUSPEND_NOINLINE void await_suspend(std::coroutine_handle<> h) {
+            m_handle = h;
+            m_pool->post(*this);
+        }
+        void await_resume() const noexcept {}
+
+    private:
+        thread_pool* m_pool;
+    };
+
+    /// `co_await pool.schedule()` resumes the caller on a pool thread.
+    [[nodiscard]] schedule_awaiter schedule() noexcept { return schedule_awaiter{*this}; }
+
+    /// `co_await pool.schedule_after(d)` resumes the caller on a pool thread after `d`.
+    [[nodiscard]] detail::timer_awaiter<thread_pool> schedule_after(duration d) noexcept {
+        return schedule_at(now() + d);
+    }
+
+    /// `co_await pool.schedule_at(t)` resumes the caller on a pool thread at `t`.
+    [[nodiscard]] detail::timer_awaiter<thread_pool> schedule_at(time_point t) noexcept {
+        return detail::timer_awaiter<thread_pool>{*this, t};
+    }
+
+    /// Cancels armed timers, runs the queue dry and joins every thread. Idempotent; concurrent
+    /// callers return once the first has finished.
+    void shutdown() {
+        if (on_pool_thread()) {
+            throw error("eddy::thread_pool: shutdown called from one of the pool's own threads");
+        }
+        // A second concurrent caller waits here until the first has joined every thread.
+        std::lock_guard shutting_down(m_shutdown_mutex);
+        {
+            std::lock_guard lock(m_timer_mutex);
+            if (!m_timers_stopping) {
+                m_timers_stopping = true;
+                while (!m_timers.empty()) {
+                    detail::timer_node& node = m_timers.pop();
+                    node.m_cancelled = true;
+                    post(node);
+                }
+            }
+        }
+        m_timer_cv.notify_all();
+        if (m_timer_thread.joinable()) {
+            m_timer_thread.join();
+        }
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopping = true;
+        }
+        m_cv.notify_all();
+        for (std::thread& worker : m_workers) {
+            if (worker.joinable()) {
+                worker.join();
+            }
+        }
+    }
+
+private:
+    friend class detail::timer_awaiter<thread_pool>;
+
+    static thread_pool*& current() noexcept {
+        static thread_local thread_pool* pool = nullptr;
+        return pool;
+    }
+
+    void post(detail::work_node& node) {
+        bool wake = false;
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_running == 0) {
+                throw error("eddy::thread_pool: work scheduled after the pool shut down");
+            }
+            m_queue.push(node);
+            wake = m_idle > 0;
+        }
+        // Only a sleeping worker needs a notification; a busy one checks the queue before it
+        // sleeps (under the lock), so nothing is lost.
+        if (wake) {
+            m_cv.notify_one();
+        }
+    }
+
+    void worker_loop() {
+        current() = this;
+        std::unique_lock lock(m_mutex);
+        for (;;) {
+            if (!m_queue.empty()) {
+                std::coroutine_handle<> next = m_queue.pop().m_handle;
+                lock.unlock();
+                next.resume();
+                lock.lock();
+                continue;
+            }
+            if (m_stopping) {
+                break;
+            }
+            ++m_idle;
+            m_cv.wait(lock);
+            --m_idle;
+        }
+        --m_running;
+    }
+
+    void timer_loop() {
+        std::unique_lock lock(m_timer_mutex);
+        while (!m_timers_stopping) {
+            if (m_timers.empty()) {
+                m_timer_cv.wait(lock);
+                continue;
+            }
+            const time_point deadline = m_timers.top().m_deadline;
+            if (deadline <= clock::now()) {
+                detail::timer_node& node = m_timers.pop();
+                post(node);
+                continue;
+            }
+            m_timer_cv.wait_until(lock, deadline);
+        }
+    }
+
+    // Scheduler protocol of detail::timer_awaiter.
+    bool arm_timer(detail::timer_node& node, const std::stop_token& token) {
+        bool earliest = false;
+        {
+            std::lock_guard lock(m_timer_mutex);
+            if (m_timers_stopping || token.stop_requested()) {
+                return false;
+            }
+            m_timers.push(node);
+            earliest = &m_timers.top() == &node;
+        }
+        if (earliest) {
+            m_timer_cv.notify_one();
+        }
+        return true;
+    }
+    bool disarm_timer(detail::timer_node& node) noexcept {
+        std::lock_guard lock(m_timer_mutex);
+        return m_timers.erase(node);
+    }
+    // Only reached while the timer was armed, so the workers are still running.
+    void post_cancelled(detail::timer_node& node) noexcept { post(node); }
+
+    std::mutex m_shutdown_mutex;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    detail::work_queue m_queue;
+    std::size_t m_idle = 0;
+    std::size_t m_running = 0;
+    bool m_stopping = false;
+    std::vector<std::thread> m_workers;
+
+    std::mutex m_timer_mutex;
+    std::condition_variable m_timer_cv;
+    detail::timer_heap m_timers;
+    bool m_timers_stopping = false;
+    std::thread m_timer_thread;
+};
+
+} // namespace eddy

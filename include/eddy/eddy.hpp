@@ -1,0 +1,5 @@
+// eddy/eddy.hpp - convenience umbrella: every layer of eddy (no adapters). Include the layer or
+// the single header you use to keep compile times down.
+#pragma once
+
+#include <eddy/core.hpp>
