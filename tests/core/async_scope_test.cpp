@@ -1,8 +1,8 @@
 // Tests of eddy::async_scope: spawn runs work eagerly until its first suspension; join waits for
 // all of it (including work spawned meanwhile), completes at once when nothing is pending and
 // can be repeated; exceptions (join rethrows the first, failures() counts all, an error handler
-// sees each instead); request_stop cancels spawned work; frames are destroyed; 10,000 tasks on
-// a thread_pool each finish exactly once.
+// sees each instead); request_stop cancels spawned work; frames are destroyed; a spawn at the
+// instant a join completes; 10,000 tasks on a thread_pool each finish exactly once.
 #include <eddy/core/async_scope.hpp>
 
 #include <catch2/catch.hpp>
@@ -339,12 +339,12 @@ struct join_through_relay {
 
 } // namespace
 
-// A spawn from another thread may land between the moment the last piece of work hands the
-// join its continuation (the pending count reaches 0) and the moment the join gives its own
-// count back (await_resume). The relay puts a spawn exactly there, deterministically, on one
-// thread. Whether the new work belongs to this join or the next, the join's continuation must
-// be resumed once, and once everything has finished the scope must be idle (joinable at once,
-// destructible).
+// A spawn from another thread may land at the very instant the last piece of work finishes and
+// hands the waiting join its continuation, before the join's await_resume has run. The relay
+// puts a spawn exactly there, deterministically, on one thread. Whether the new work belongs to
+// this join or the next, the join's continuation must be resumed once, and once everything has
+// finished the scope must be idle (joinable at once, destructible). (An earlier version of the
+// header lost the join's count here and resumed the continuation a second time.)
 TEST_CASE("async_scope: a spawn at the instant join completes resumes the join once",
           "[core][async_scope]") {
     virtual_time_scheduler vt;

@@ -1,7 +1,8 @@
 // Tests of eddy::thread_pool: bad input, schedule() moving work onto pool threads, many
 // coroutines hopping across 8 threads, real timers in deadline order (never asserting an upper
 // bound on time), cancellation of a long timer, shutdown (cancels armed timers, runs queued
-// work, rejects later work, refuses to run on a pool thread) and the destructor.
+// work, rejects later work, refuses to run on a pool thread, may be called from two threads at
+// once) and the destructor.
 #include <eddy/core/thread_pool.hpp>
 
 #include <catch2/catch.hpp>

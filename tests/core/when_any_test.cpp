@@ -25,6 +25,7 @@
 #include <eddy/core/task.hpp>
 #include <eddy/core/thread_pool.hpp>
 #include <eddy/core/virtual_time_scheduler.hpp>
+#include <eddy/core/when_all.hpp>
 
 #include <support/counted.hpp>
 
@@ -425,4 +426,33 @@ TEST_CASE("when_any on a thread_pool: a timer child cancelled by the winner",
         eddy::when_any(cancelled_pool_wait(pool, 1h), hop_until_stopped(pool, 7, 3, &finished)));
     REQUIRE(result.index() == 1);
     REQUIRE(std::get<1>(result) == 7);
+}
+
+namespace {
+eddy::task<int> answer_after(eddy::virtual_time_scheduler& vt, std::chrono::seconds d, int v) {
+    co_await vt.schedule_after(d);
+    co_return v;
+}
+int global_value = 5;
+eddy::task<int&> global_ref() { co_return global_value; }
+} // namespace
+
+TEST_CASE("when_any takes a scheduler's timer awaiter directly, as a timeout", "[core][when_any]") {
+    eddy::virtual_time_scheduler vt;
+    using namespace std::chrono_literals;
+    auto r = vt.run(eddy::when_any(vt.schedule_after(5s), answer_after(vt, 10s, 1)));
+    REQUIRE(r.index() == 0);
+    REQUIRE(vt.now() == eddy::virtual_time_scheduler::time_point{} + 5s);
+    REQUIRE(vt.pending_timers() == 0);
+}
+
+TEST_CASE("when_all over a vector of reference tasks yields reference wrappers",
+          "[core][when_all]") {
+    std::vector<eddy::task<int&>> refs;
+    refs.push_back(global_ref());
+    refs.push_back(global_ref());
+    auto results = eddy::sync_wait(eddy::when_all(std::move(refs)));
+    REQUIRE(results.size() == 2);
+    REQUIRE(&results[0].get() == &global_value);
+    REQUIRE(&results[1].get() == &global_value);
 }

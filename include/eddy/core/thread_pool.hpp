@@ -209,12 +209,15 @@ private:
         }
         return true;
     }
-    bool disarm_timer(detail::timer_node& node) noexcept {
+    void cancel_timer(detail::timer_node& node) noexcept {
+        // Under the timer lock: shutdown cancels every armed timer under it before the workers
+        // stop, so a timer found armed here can still be queued.
         std::lock_guard lock(m_timer_mutex);
-        return m_timers.erase(node);
+        if (m_timers.erase(node)) {
+            node.m_cancelled = true;
+            post(node);
+        }
     }
-    // Only reached while the timer was armed, so the workers are still running.
-    void post_cancelled(detail::timer_node& node) noexcept { post(node); }
 
     std::mutex m_shutdown_mutex;
     std::mutex m_mutex;

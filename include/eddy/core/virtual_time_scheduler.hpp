@@ -140,8 +140,10 @@ public:
     /// Runs `awaitable` to completion on the calling thread, jumping the clock to the next
     /// deadline whenever nothing is ready, and returns its result (or rethrows).
     /// Throws `eddy::error` when the awaitable can never finish: nothing ready and no timer
-    /// armed (a deadlock in the code under test). The awaitable's frames are destroyed then;
-    /// whatever it was waiting on must not be used to resume it afterwards.
+    /// armed (a deadlock in the code under test). Work that another thread is about to post
+    /// is not waited for: drive such tests with a real scheduler, or post before running. The
+    /// awaitable's frames are destroyed then; whatever it was waiting on must not be used to resume
+    /// it afterwards.
     template <class Awaitable>
     decltype(auto) run(Awaitable&& awaitable) {
         if constexpr (!eddy::awaitable<Awaitable>) {
@@ -178,11 +180,13 @@ private:
         m_timers.push(node);
         return true;
     }
-    bool disarm_timer(detail::timer_node& node) noexcept {
+    void cancel_timer(detail::timer_node& node) noexcept {
         std::lock_guard lock(m_mutex);
-        return m_timers.erase(node);
+        if (m_timers.erase(node)) {
+            node.m_cancelled = true;
+            m_ready.push(node);
+        }
     }
-    void post_cancelled(detail::timer_node& node) noexcept { post(node); }
 
     void post(detail::work_node& node) noexcept {
         std::lock_guard lock(m_mutex);

@@ -58,16 +58,16 @@ template <class... Awaitables>
 }
 
 /// Awaits every awaitable of the vector concurrently; yields their results in input order
-/// (nothing for void results). Same semantics as the variadic form; an empty vector yields an
-/// empty result at once.
+/// (nothing for void results, a `std::reference_wrapper` for reference results). Same semantics as
+/// the variadic form; an empty vector yields an empty result at once.
 ///
 ///     std::vector<eddy::task<int>> work;
 ///     for (int i = 0; i < 10; ++i) work.push_back(square(i));
 ///     std::vector<int> squares = co_await eddy::when_all(std::move(work));
 template <class Awaitable>
-[[nodiscard]] auto when_all(std::vector<Awaitable> awaitables)
-    -> task<std::conditional_t<std::is_void_v<await_result_t<Awaitable>>, void,
-                               std::vector<detail::group_result_t<Awaitable>>>> {
+[[nodiscard]] auto when_all(std::vector<Awaitable> awaitables) -> task<std::conditional_t<
+    std::is_void_v<await_result_t<Awaitable>>, void,
+    std::vector<typename detail::group_child<detail::group_result_t<Awaitable>>::stored>>> {
     static_assert(eddy::awaitable<Awaitable>,
                   "eddy::when_all: the vector's element type must be awaitable");
     using result = detail::group_result_t<Awaitable>;
@@ -83,7 +83,7 @@ template <class Awaitable>
         std::rethrow_exception(children[first].exception());
     }
     if constexpr (!std::is_void_v<await_result_t<Awaitable>>) {
-        std::vector<result> results;
+        std::vector<typename detail::group_child<result>::stored> results;
         results.reserve(children.size());
         for (auto& child : children) {
             results.push_back(child.take());

@@ -16,8 +16,9 @@ namespace eddy::detail {
 // Scheduler requirements (called with the awaiter's node):
 //   bool arm_timer(timer_node&, const std::stop_token&)  arms under the scheduler's timer lock
 //       unless stop is already requested (or the scheduler is shutting down): returns false then;
-//   bool disarm_timer(timer_node&)  removes an armed timer under that lock; false if not armed;
-//   void post_cancelled(timer_node&)  queues the node's coroutine to resume on the scheduler.
+//   void cancel_timer(timer_node&) noexcept  if the timer is still armed: disarms it, marks it
+//       cancelled and queues its coroutine to resume on the scheduler, all under the timer lock
+//       (so a concurrent shutdown cannot slip between disarming and queuing).
 template <class Scheduler>
 class timer_awaiter : private timer_node {
 public:
@@ -25,8 +26,11 @@ public:
         : m_scheduler(&scheduler) {
         m_deadline = deadline;
     }
-    timer_awaiter(const timer_awaiter&) = delete;
-    timer_awaiter& operator=(const timer_awaiter&) = delete;
+    // Movable until awaited (so when_all/when_any can take it by value); never after.
+    timer_awaiter(timer_awaiter&& other) noexcept : m_scheduler(other.m_scheduler) {
+        m_deadline = other.m_deadline;
+    }
+    timer_awaiter& operator=(timer_awaiter&&) = delete;
 
     bool await_ready() const noexcept { return false; }
 
@@ -58,12 +62,7 @@ public:
 private:
     struct cancel {
         timer_awaiter* m_self;
-        void operator()() const noexcept {
-            if (m_self->m_scheduler->disarm_timer(*m_self)) {
-                m_self->m_cancelled = true;
-                m_self->m_scheduler->post_cancelled(*m_self);
-            }
-        }
+        void operator()() const noexcept { m_self->m_scheduler->cancel_timer(*m_self); }
     };
 
     Scheduler* m_scheduler;
