@@ -4,7 +4,9 @@
 // last, so eddy and its baselines sort together:
 //   task_await/{eddy,eddy_with_stop_token,handwritten,asio,plain_call}
 //       a parent coroutine awaiting a child that returns at once (create + await + destroy),
-//       task_batch awaits per iteration inside one driver coroutine.
+//       task_batch awaits per iteration inside one driver coroutine. clang 14 elides the
+//       hand-written child's frame allocation (HALO) and g++ 12 does not, so compare within
+//       one compiler.
 //   pool_hop/chains:K/hops:M/{eddy,condvar_pool}
 //       K independent chains of M hops each through a 2-thread pool, waiting for all chains.
 //   channel/{spsc,mpmc}/cap:C/{eddy,condvar_queue,asio,asio_1thread}

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <eddy/core/async_scope.hpp>
+#include <eddy/core/detail/config.hpp>
 #include <eddy/core/error.hpp>
 #include <eddy/core/stop_token.hpp>
 #include <eddy/core/sync_wait.hpp>
@@ -594,4 +595,31 @@ TEST_CASE("a child task inherits its awaiter's stop token", "[core][task]") {
         auto t = eddy::sync_wait(grandchild_token());
         REQUIRE_FALSE(t.stop_possible());
     }
+}
+
+namespace {
+
+struct frame_address {
+    void* address = nullptr;
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> h) noexcept {
+        address = h.address();
+        return false;
+    }
+    void* await_resume() const noexcept { return address; }
+};
+
+task<void*> where_is_my_frame() { co_return co_await frame_address{}; }
+
+} // namespace
+
+TEST_CASE("task frames are recycled per thread, except under AddressSanitizer", "[core][task]") {
+    void* first = eddy::sync_wait(where_is_my_frame());
+    void* second = eddy::sync_wait(where_is_my_frame());
+#if EDDY_FRAME_CACHE
+    REQUIRE(first == second);
+#else
+    // ASan keeps freed memory in quarantine: a new frame never lands on the old one.
+    REQUIRE(first != second);
+#endif
 }

@@ -85,7 +85,11 @@ private:
         await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
             assert(!m_coro.done() && "eddy::task: a task is awaited once");
             promise_type& p = m_coro.promise();
-            p.inherit_stop_token(detail::stop_token_of(awaiting));
+            if constexpr (std::is_base_of_v<detail::task_promise_base, Promise>) {
+                p.inherit_stop_token_from(awaiting.promise());
+            } else {
+                p.inherit_stop_token(detail::stop_token_of(awaiting));
+            }
             return p.start(m_coro, awaiting);
         }
 

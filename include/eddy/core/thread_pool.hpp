@@ -1,6 +1,7 @@
 // eddy/core/thread_pool.hpp - a fixed set of threads that resume coroutines, with timers.
 #pragma once
 
+#include <atomic>             // std::atomic (idle count read without the lock)
 #include <chrono>             // std::chrono::steady_clock
 #include <condition_variable> // std::condition_variable
 #include <coroutine>          // std::coroutine_handle
@@ -17,8 +18,11 @@
 
 namespace eddy {
 
-/// A pool of `n` threads resuming coroutines from one FIFO queue, plus one timer thread for
-/// `schedule_after`.
+/// A pool of `n` threads resuming coroutines, plus one timer thread for `schedule_after`.
+/// Work scheduled from outside the pool goes to a shared FIFO queue; work a pool thread
+/// schedules goes to that thread's own FIFO queue (no lock), which is shared with the other
+/// threads whenever one of them is idle. There is no finer work stealing: a coroutine that
+/// blocks its thread delays that thread's local queue until it is shared.
 ///
 /// `co_await pool.schedule()` resumes the caller on one of the pool's threads;
 /// `co_await pool.schedule_after(d)` resumes it there once `d` has passed, or earlier with
@@ -138,7 +142,20 @@ private:
         return pool;
     }
 
+    // The queue of the pool thread running this code (nullptr elsewhere).
+    static detail::work_queue*& local() noexcept {
+        static thread_local detail::work_queue* queue = nullptr;
+        return queue;
+    }
+
+    // A pool thread's own posts go to its local queue: no lock, no notification. That is the
+    // common case (a coroutine on the pool hopping or yielding) and what makes a hop cheap.
+    // Other threads post to the shared queue.
     void post(detail::work_node& node) {
+        if (current() == this) {
+            local()->push(node);
+            return;
+        }
         bool wake = false;
         {
             std::lock_guard lock(m_mutex);
@@ -146,7 +163,7 @@ private:
                 throw error("eddy::thread_pool: work scheduled after the pool shut down");
             }
             m_queue.push(node);
-            wake = m_idle > 0;
+            wake = m_idle.load(std::memory_order_relaxed) > 0;
         }
         // Only a sleeping worker needs a notification; a busy one checks the queue before it
         // sleeps (under the lock), so nothing is lost.
@@ -157,23 +174,50 @@ private:
 
     void worker_loop() {
         current() = this;
-        std::unique_lock lock(m_mutex);
+        detail::work_queue mine;
+        local() = &mine;
+        unsigned local_streak = 0;
         for (;;) {
+            // Local work first, but look at the shared queue every 64 items so work posted from
+            // outside is not starved by a busy local queue.
+            if (!mine.empty() && ++local_streak % 64 != 0) {
+                detail::work_node& next = mine.pop();
+                share_surplus(mine);
+                next.m_handle.resume();
+                continue;
+            }
+            std::unique_lock lock(m_mutex);
             if (!m_queue.empty()) {
                 std::coroutine_handle<> next = m_queue.pop().m_handle;
                 lock.unlock();
                 next.resume();
-                lock.lock();
+                continue;
+            }
+            if (!mine.empty()) {
                 continue;
             }
             if (m_stopping) {
+                --m_running;
                 break;
             }
-            ++m_idle;
+            m_idle.fetch_add(1, std::memory_order_relaxed);
             m_cv.wait(lock);
-            --m_idle;
+            m_idle.fetch_sub(1, std::memory_order_relaxed);
         }
-        --m_running;
+        local() = nullptr;
+    }
+
+    // When another worker sleeps, the rest of the local queue moves to the shared queue (one
+    // O(1) splice) and wakes it, so a burst of local work still spreads over the pool.
+    void share_surplus(detail::work_queue& mine) {
+        if (mine.empty() || m_idle.load(std::memory_order_relaxed) == 0) {
+            return;
+        }
+        {
+            std::lock_guard lock(m_mutex);
+            m_queue.splice(mine);
+        }
+        m_cv.notify_all();
     }
 
     void timer_loop() {
@@ -223,7 +267,7 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_cv;
     detail::work_queue m_queue;
-    std::size_t m_idle = 0;
+    std::atomic<std::size_t> m_idle{0}; // changed under m_mutex, read without it by post()
     std::size_t m_running = 0;
     bool m_stopping = false;
     std::vector<std::thread> m_workers;

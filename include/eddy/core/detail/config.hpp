@@ -1,4 +1,4 @@
-// eddy/core/detail/config.hpp - compiler workarounds, each named after what it works around.
+// eddy/core/detail/config.hpp - compiler workarounds and sanitizer detection.
 #pragma once
 
 // clang before 19 may use the coroutine frame as scratch space after an inlined await_suspend
@@ -9,4 +9,16 @@
 #define EDDY_AWAIT_SUSPEND_NOINLINE [[gnu::noinline]]
 #else
 #define EDDY_AWAIT_SUSPEND_NOINLINE
+#endif
+
+// Recycling coroutine frames would hide a use-after-free of a frame from AddressSanitizer.
+#if defined(__SANITIZE_ADDRESS__)
+#define EDDY_FRAME_CACHE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EDDY_FRAME_CACHE 0
+#endif
+#endif
+#ifndef EDDY_FRAME_CACHE
+#define EDDY_FRAME_CACHE 1
 #endif

@@ -5,6 +5,7 @@
 #include <cassert>     // assert
 #include <concepts>    // std::convertible_to
 #include <coroutine>   // std::coroutine_handle, std::suspend_always
+#include <cstddef>     // std::size_t
 #include <exception>   // std::exception_ptr
 #include <memory>      // std::addressof
 #include <new>         // placement new
@@ -13,6 +14,7 @@
 #include <utility>     // std::move, std::forward
 
 #include <eddy/core/detail/config.hpp>
+#include <eddy/core/detail/frame_cache.hpp>
 
 namespace eddy {
 template <class T>
@@ -26,6 +28,11 @@ public:
     task_promise_base() noexcept = default;
     task_promise_base(const task_promise_base&) = delete;
     task_promise_base& operator=(const task_promise_base&) = delete;
+
+    static void* operator new(std::size_t size) { return frame_cache::allocate(size); }
+    static void operator delete(void* frame, std::size_t size) noexcept {
+        frame_cache::deallocate(frame, size);
+    }
 
     std::suspend_always initial_suspend() const noexcept { return {}; }
 
@@ -46,9 +53,20 @@ public:
 
     /// The stop token of this task: set explicitly with `with_stop_token`, otherwise inherited
     /// from the coroutine that awaits the task.
-    [[nodiscard]] std::stop_token stop_token() const noexcept { return m_stop_token; }
+    [[nodiscard]] std::stop_token stop_token() const noexcept { return effective_stop_token(); }
+    [[nodiscard]] const std::stop_token& effective_stop_token() const noexcept {
+        return m_inherited != nullptr ? *m_inherited : m_stop_token;
+    }
+    // An awaiting eddy task outlives the awaited one: point at its token, copy nothing.
+    void inherit_stop_token_from(const task_promise_base& parent) noexcept {
+        if (!m_stop_token_set) {
+            const std::stop_token& token = parent.effective_stop_token();
+            m_inherited = token.stop_possible() ? &token : nullptr;
+        }
+    }
     void set_stop_token(std::stop_token token) noexcept {
         m_stop_token = std::move(token);
+        m_inherited = nullptr;
         m_stop_token_set = true;
     }
 
@@ -63,16 +81,39 @@ public:
     //
     // Why not plain symmetric transfer: it is not a guaranteed tail call on g++ 12 at -O0/-O1
     // or under ASan, so a loop of a million synchronously completing awaits overflows the stack.
-    // Whoever comes second of (this function after resume(), the task's final suspend)
-    // continues the awaiter, so a synchronously finished task never nests a resume.
+    // A task that finishes inside this resume() (synchronously) never resumes its awaiter: it
+    // flags that with a plain bool (same thread, no atomic) and the awaiter does not suspend,
+    // so a loop of such awaits runs in constant stack. A task that suspended may finish on
+    // another thread at any moment: then whoever comes second of (this function, the task's
+    // final suspend) continues the awaiter.
     bool start(std::coroutine_handle<> self, std::coroutine_handle<> continuation) noexcept {
         m_continuation = continuation;
+        task_promise_base*& slot = starting();
+        task_promise_base* const outer = slot;
+        slot = this;
         self.resume();
+        slot = outer;
+        if (m_done_inline) {
+            return false; // finished synchronously: finish() saw starting() == this
+        }
+        // It suspended; it may be finishing on another thread right now.
         return !m_handoff.exchange(true, std::memory_order_acq_rel);
     }
 
 private:
+    // The task whose start() is running on this thread (innermost), if any.
+    static task_promise_base*& starting() noexcept {
+        static thread_local task_promise_base* current = nullptr;
+        return current;
+    }
+
     std::coroutine_handle<> finish() noexcept {
+        // Still inside start() on this very thread: the task finished synchronously. Say so
+        // with a plain flag (same thread, no race) and return to start(): no atomic RMW.
+        if (starting() == this) {
+            m_done_inline = true;
+            return std::noop_coroutine();
+        }
         if (m_handoff.exchange(true, std::memory_order_acq_rel)) {
             return m_continuation;
         }
@@ -81,8 +122,10 @@ private:
 
     std::coroutine_handle<> m_continuation;
     std::atomic<bool> m_handoff{false};
+    bool m_done_inline = false; // written and read only by the thread running start()
     bool m_stop_token_set = false;
     std::stop_token m_stop_token;
+    const std::stop_token* m_inherited = nullptr;
 };
 
 template <class T>

@@ -32,6 +32,20 @@ public:
         m_tail = &node;
     }
 
+    // Moves every node of `other` to the back of this queue, in order; O(1).
+    void splice(work_queue& other) noexcept {
+        if (other.empty()) {
+            return;
+        }
+        if (m_tail) {
+            m_tail->m_next = other.m_head;
+        } else {
+            m_head = other.m_head;
+        }
+        m_tail = other.m_tail;
+        other.m_head = other.m_tail = nullptr;
+    }
+
     // Precondition: not empty.
     work_node& pop() noexcept {
         work_node& node = *m_head;
