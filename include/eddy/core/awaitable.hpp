@@ -33,6 +33,15 @@ concept has_free_co_await = requires(A&& a) {
     { operator co_await(static_cast<A&&>(a)) } -> awaiter;
 };
 
+// What a diagnostic can check without knowing the awaiting promise: an awaiter whose
+// await_suspend accepts only some promise types still passes.
+template <class A>
+concept awaitable_for_some_promise = has_member_co_await<A> || has_free_co_await<A> ||
+    requires(std::remove_reference_t<A>& a) {
+    { a.await_ready() } -> std::convertible_to<bool>;
+    a.await_resume();
+};
+
 template <class A>
 decltype(auto) get_awaiter(A&& a) {
     if constexpr (has_member_co_await<A>) {

@@ -13,6 +13,7 @@
 #include <type_traits> // std::is_nothrow_constructible_v
 #include <utility>     // std::move, std::forward
 
+#include <eddy/core/awaitable.hpp>
 #include <eddy/core/detail/config.hpp>
 #include <eddy/core/detail/frame_cache.hpp>
 
@@ -35,6 +36,15 @@ public:
     }
 
     std::suspend_always initial_suspend() const noexcept { return {}; }
+
+    // Only here to turn `co_await x` on a non-awaitable into one readable error.
+    template <class A>
+    A&& await_transform(A&& a) const noexcept {
+        static_assert(awaitable_for_some_promise<A>,
+                      "eddy::task: the operand of co_await is not awaitable (it needs "
+                      "await_ready, await_suspend and await_resume, or an operator co_await)");
+        return static_cast<A&&>(a);
+    }
 
     struct final_awaiter {
         bool await_ready() const noexcept { return false; }
