@@ -6,6 +6,7 @@
 #include <condition_variable> // std::condition_variable
 #include <coroutine>          // std::coroutine_handle
 #include <cstddef>            // std::size_t
+#include <exception>          // std::terminate
 #include <mutex>              // std::mutex, std::unique_lock
 #include <stop_token>         // std::stop_token
 #include <thread>             // std::thread
@@ -33,7 +34,8 @@ namespace eddy {
 /// including work that queued work queues, and exit. `schedule()` once every thread has exited
 /// throws `eddy::error`; arming a timer during shutdown cancels it at once.
 /// Lifetime: the pool must outlive every coroutine that may still be queued on it.
-/// Precondition: `shutdown()` and the destructor are not called from a pool thread (`eddy::error`).
+/// Precondition: `shutdown()` and the destructor are not called from a pool thread (`shutdown()`
+/// throws `eddy::error`; the destructor, which cannot throw, calls `std::terminate`).
 /// Thread-safety: every member may be called from any thread.
 ///
 ///     eddy::thread_pool pool(4);
@@ -63,7 +65,14 @@ public:
 
     thread_pool(const thread_pool&) = delete;
     thread_pool& operator=(const thread_pool&) = delete;
-    ~thread_pool() { shutdown(); }
+    /// Shuts down as `shutdown()` does. On a pool thread: `std::terminate` (a programming error
+    /// that a destructor cannot report by throwing).
+    ~thread_pool() {
+        if (on_pool_thread()) {
+            std::terminate();
+        }
+        stop();
+    }
 
     [[nodiscard]] std::size_t thread_count() const noexcept { return m_workers.size(); }
 
@@ -105,6 +114,15 @@ public:
         if (on_pool_thread()) {
             throw error("eddy::thread_pool: shutdown called from one of the pool's own threads");
         }
+        stop();
+    }
+
+private:
+    friend class detail::timer_awaiter<thread_pool>;
+
+    // shutdown() off the pool's threads. Queuing a cancelled timer cannot fail here: the
+    // workers exit only after the timers have been drained below.
+    void stop() {
         // A second concurrent caller waits here until the first has joined every thread.
         std::lock_guard shutting_down(m_shutdown_mutex);
         {
@@ -114,7 +132,7 @@ public:
                 while (!m_timers.empty()) {
                     detail::timer_node& node = m_timers.pop();
                     node.m_cancelled = true;
-                    post(node);
+                    enqueue(node); // cannot fail: see enqueue()
                 }
             }
         }
@@ -134,9 +152,6 @@ public:
         }
     }
 
-private:
-    friend class detail::timer_awaiter<thread_pool>;
-
     static thread_pool*& current() noexcept {
         static thread_local thread_pool* pool = nullptr;
         return pool;
@@ -148,19 +163,27 @@ private:
         return queue;
     }
 
+    void post(detail::work_node& node) {
+        if (!enqueue(node)) {
+            throw error("eddy::thread_pool: work scheduled after the pool shut down");
+        }
+    }
+
     // A pool thread's own posts go to its local queue: no lock, no notification. That is the
     // common case (a coroutine on the pool hopping or yielding) and what makes a hop cheap.
-    // Other threads post to the shared queue.
-    void post(detail::work_node& node) {
+    // Other threads post to the shared queue. Returns false once every worker has exited.
+    // The timer paths (noexcept) call it directly and ignore the result: a timer is armed only
+    // before shutdown drains the timers, and the workers exit only after that.
+    bool enqueue(detail::work_node& node) noexcept {
         if (current() == this) {
             local()->push(node);
-            return;
+            return true;
         }
         bool wake = false;
         {
             std::lock_guard lock(m_mutex);
             if (m_running == 0) {
-                throw error("eddy::thread_pool: work scheduled after the pool shut down");
+                return false;
             }
             m_queue.push(node);
             wake = m_idle.load(std::memory_order_relaxed) > 0;
@@ -170,6 +193,7 @@ private:
         if (wake) {
             m_cv.notify_one();
         }
+        return true;
     }
 
     void worker_loop() {
@@ -230,7 +254,7 @@ private:
             const time_point deadline = m_timers.top().m_deadline;
             if (deadline <= clock::now()) {
                 detail::timer_node& node = m_timers.pop();
-                post(node);
+                enqueue(node); // cannot fail: see enqueue()
                 continue;
             }
             m_timer_cv.wait_until(lock, deadline);
@@ -259,7 +283,7 @@ private:
         std::lock_guard lock(m_timer_mutex);
         if (m_timers.erase(node)) {
             node.m_cancelled = true;
-            post(node);
+            enqueue(node); // cannot fail: see enqueue()
         }
     }
 
