@@ -2,16 +2,12 @@
 #pragma once
 
 #include <condition_variable> // std::condition_variable
-#include <coroutine>          // std::coroutine_handle
-#include <exception>          // std::exception_ptr
-#include <memory>             // std::addressof
 #include <mutex>              // std::mutex
-#include <optional>           // std::optional
-#include <type_traits>        // std::is_reference_v
+#include <type_traits>        // std::conditional_t
 #include <utility>            // std::forward
 
 #include <eddy/core/awaitable.hpp>
-#include <eddy/core/detail/config.hpp>
+#include <eddy/core/detail/driver_task.hpp>
 
 namespace eddy {
 
@@ -37,127 +33,8 @@ private:
     bool m_set = false;
 };
 
-template <class R>
-class sync_wait_task {
-public:
-    using stored = std::conditional_t<std::is_reference_v<R>, std::remove_reference_t<R>*, R>;
-
-    struct promise_type {
-        sync_wait_event* m_event = nullptr;
-        std::optional<stored> m_value;
-        std::exception_ptr m_exception;
-
-        sync_wait_task get_return_object() noexcept {
-            return sync_wait_task{std::coroutine_handle<promise_type>::from_promise(*this)};
-        }
-        std::suspend_always initial_suspend() noexcept { return {}; }
-        auto final_suspend() noexcept {
-            struct notifier {
-                bool await_ready() noexcept { return false; }
-                EDDY_AWAIT_SUSPEND_NOINLINE void
-                await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-                    h.promise().m_event->set();
-                }
-                void await_resume() noexcept {}
-            };
-            return notifier{};
-        }
-        void unhandled_exception() noexcept { m_exception = std::current_exception(); }
-        template <class U>
-        void return_value(U&& value) {
-            if constexpr (std::is_reference_v<R>) {
-                m_value.emplace(std::addressof(value));
-            } else {
-                m_value.emplace(std::forward<U>(value));
-            }
-        }
-    };
-
-    explicit sync_wait_task(std::coroutine_handle<promise_type> h) noexcept : m_coro(h) {}
-    sync_wait_task(sync_wait_task&& o) noexcept : m_coro(std::exchange(o.m_coro, {})) {}
-    ~sync_wait_task() {
-        if (m_coro) {
-            m_coro.destroy();
-        }
-    }
-
-    R run() {
-        sync_wait_event event;
-        m_coro.promise().m_event = &event;
-        m_coro.resume();
-        event.wait();
-        auto& p = m_coro.promise();
-        if (p.m_exception) {
-            std::rethrow_exception(p.m_exception);
-        }
-        if constexpr (std::is_reference_v<R>) {
-            return static_cast<R>(**p.m_value);
-        } else {
-            return std::move(*p.m_value);
-        }
-    }
-
-private:
-    std::coroutine_handle<promise_type> m_coro;
-};
-
-template <>
-class sync_wait_task<void> {
-public:
-    struct promise_type {
-        sync_wait_event* m_event = nullptr;
-        std::exception_ptr m_exception;
-
-        sync_wait_task get_return_object() noexcept {
-            return sync_wait_task{std::coroutine_handle<promise_type>::from_promise(*this)};
-        }
-        std::suspend_always initial_suspend() noexcept { return {}; }
-        auto final_suspend() noexcept {
-            struct notifier {
-                bool await_ready() noexcept { return false; }
-                EDDY_AWAIT_SUSPEND_NOINLINE void
-                await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-                    h.promise().m_event->set();
-                }
-                void await_resume() noexcept {}
-            };
-            return notifier{};
-        }
-        void unhandled_exception() noexcept { m_exception = std::current_exception(); }
-        void return_void() noexcept {}
-    };
-
-    explicit sync_wait_task(std::coroutine_handle<promise_type> h) noexcept : m_coro(h) {}
-    sync_wait_task(sync_wait_task&& o) noexcept : m_coro(std::exchange(o.m_coro, {})) {}
-    ~sync_wait_task() {
-        if (m_coro) {
-            m_coro.destroy();
-        }
-    }
-
-    void run() {
-        sync_wait_event event;
-        m_coro.promise().m_event = &event;
-        m_coro.resume();
-        event.wait();
-        if (m_coro.promise().m_exception) {
-            std::rethrow_exception(m_coro.promise().m_exception);
-        }
-    }
-
-private:
-    std::coroutine_handle<promise_type> m_coro;
-};
-
-// The awaitable is a reference parameter: sync_wait blocks until the coroutine is done, so
-// the referenced object outlives it.
-template <class R, class A>
-sync_wait_task<R> make_sync_wait_task(A&& awaitable) {
-    if constexpr (std::is_void_v<R>) {
-        co_await std::forward<A>(awaitable);
-    } else {
-        co_return co_await std::forward<A>(awaitable);
-    }
+inline void set_sync_wait_event(void* event) noexcept {
+    static_cast<sync_wait_event*>(event)->set();
 }
 
 } // namespace detail
@@ -182,7 +59,11 @@ decltype(auto) sync_wait(A&& awaitable) {
         using result = await_result_t<A>;
         using value = std::conditional_t<std::is_lvalue_reference_v<result>, result,
                                          std::remove_cvref_t<result>>;
-        return detail::make_sync_wait_task<value>(std::forward<A>(awaitable)).run();
+        auto driver = detail::make_driver_task<value>(std::forward<A>(awaitable));
+        detail::sync_wait_event done;
+        driver.start(&detail::set_sync_wait_event, &done);
+        done.wait();
+        return driver.result();
     }
 }
 

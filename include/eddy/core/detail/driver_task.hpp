@@ -10,11 +10,13 @@
 #include <utility>     // std::exchange, std::forward
 
 #include <eddy/core/awaitable.hpp>
+#include <eddy/core/detail/config.hpp>
 
 namespace eddy::detail {
 
-// Drives an awaitable from ordinary code (an event loop polls done()). R is the result type:
-// a value, an lvalue reference, or void.
+// Drives an awaitable from ordinary code: an event loop polls done(), or sync_wait is told
+// through on_done when the awaitable finished. R is the result type: a value, an lvalue
+// reference, or void.
 template <class R>
 class driver_task {
 public:
@@ -29,8 +31,22 @@ public:
         driver_task get_return_object() noexcept {
             return driver_task{std::coroutine_handle<promise_type>::from_promise(*this)};
         }
+        void (*m_on_done)(void*) noexcept = nullptr;
+        void* m_on_done_context = nullptr;
+
         std::suspend_always initial_suspend() const noexcept { return {}; }
-        std::suspend_always final_suspend() const noexcept { return {}; }
+        struct final_awaiter {
+            bool await_ready() const noexcept { return false; }
+            EDDY_AWAIT_SUSPEND_NOINLINE void
+            await_suspend(std::coroutine_handle<promise_type> h) const noexcept {
+                promise_type& p = h.promise();
+                if (p.m_on_done) {
+                    p.m_on_done(p.m_on_done_context);
+                }
+            }
+            void await_resume() const noexcept {}
+        };
+        final_awaiter final_suspend() const noexcept { return {}; }
         void unhandled_exception() noexcept { m_exception = std::current_exception(); }
         template <class U>
         void return_value(U&& value) {
@@ -52,6 +68,13 @@ public:
     }
 
     void start() noexcept { m_coro.resume(); }
+    // Starts it; `on_done(context)` runs on whichever thread finishes the awaitable, after which
+    // nothing touches the frame until the caller reads the result.
+    void start(void (*on_done)(void*) noexcept, void* context) noexcept {
+        m_coro.promise().m_on_done = on_done;
+        m_coro.promise().m_on_done_context = context;
+        m_coro.resume();
+    }
     [[nodiscard]] bool done() const noexcept { return m_coro.done(); }
 
     // Precondition: done().
