@@ -9,9 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>      // std::atomic
-#include <coroutine>   // std::suspend_never
 #include <cstddef>     // std::size_t
-#include <exception>   // std::exception_ptr, std::terminate
 #include <memory>      // std::unique_ptr, std::make_unique
 #include <stop_token>  // std::stop_source
 #include <thread>      // std::jthread, std::this_thread::yield
@@ -19,48 +17,13 @@
 #include <utility>     // std::move
 #include <vector>      // std::vector
 
+#include <support/detached.hpp>
+
+using eddy::test::failed_with;
+using eddy::test::outcome;
+using eddy::test::start;
+
 namespace {
-
-// What became of a task started with `start`.
-struct outcome {
-    bool done = false;
-    std::exception_ptr error;
-};
-
-// A coroutine that runs eagerly and frees its frame when it finishes.
-struct detached {
-    struct promise_type {
-        detached get_return_object() noexcept { return {}; }
-        std::suspend_never initial_suspend() noexcept { return {}; }
-        std::suspend_never final_suspend() noexcept { return {}; }
-        void return_void() noexcept {}
-        void unhandled_exception() noexcept { std::terminate(); }
-    };
-};
-
-// Runs `t` on the calling thread until it first suspends; whoever resumes it finishes it.
-detached start(eddy::task<> t, outcome* out) {
-    try {
-        co_await std::move(t);
-    } catch (...) {
-        out->error = std::current_exception();
-    }
-    out->done = true;
-}
-
-template <class E>
-bool failed_with(const outcome& o) {
-    if (!o.error) {
-        return false;
-    }
-    try {
-        std::rethrow_exception(o.error);
-    } catch (const E&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
 
 eddy::task<> wait_and_log(eddy::async_latch* l, std::vector<int>* log, int id) {
     co_await l->wait();

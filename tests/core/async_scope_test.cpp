@@ -28,18 +28,18 @@
 #include <eddy/core/virtual_time_scheduler.hpp>
 
 #include <support/counted.hpp>
+#include <support/virtual_time_tasks.hpp>
 
 using namespace std::chrono_literals;
 using eddy::async_scope;
 using eddy::task;
 using eddy::virtual_time_scheduler;
 using eddy::test::counted;
+using eddy::test::virtual_time::duration;
+using eddy::test::virtual_time::epoch;
+using eddy::test::virtual_time::time_point;
 
 namespace {
-
-using duration = virtual_time_scheduler::duration;
-using time_point = virtual_time_scheduler::time_point;
-constexpr time_point epoch{};
 
 // Marks each step it reaches: before and after its first suspension.
 struct steps {

@@ -22,17 +22,15 @@
 #include <eddy/core/task.hpp>
 
 #include <support/counted.hpp>
+#include <support/virtual_time_tasks.hpp>
 
 using namespace std::chrono_literals;
 using eddy::task;
 using eddy::virtual_time_scheduler;
 using eddy::test::counted;
+using namespace eddy::test::virtual_time;
 
 namespace {
-
-using duration = virtual_time_scheduler::duration;
-using time_point = virtual_time_scheduler::time_point;
-constexpr time_point epoch{};
 
 // One resumption: who resumed and what the clock said then.
 struct event {
@@ -70,13 +68,6 @@ task<void> wait_twice(virtual_time_scheduler& vt, duration d, std::vector<event>
 }
 
 task<std::string> ready_text() { co_return "ready"; }
-
-task<int&> reference_to(int* object) { co_return *object; }
-
-task<int> value_after(virtual_time_scheduler& vt, duration d, int v) {
-    co_await vt.schedule_after(d);
-    co_return v;
-}
 
 task<int> fail_after(virtual_time_scheduler& vt, duration d) {
     co_await vt.schedule_after(d);

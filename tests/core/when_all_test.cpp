@@ -28,18 +28,18 @@
 
 #include <support/copy_move_tracker.hpp>
 #include <support/counted.hpp>
+#include <support/thread_pool_tasks.hpp>
+#include <support/virtual_time_tasks.hpp>
 
 using namespace std::chrono_literals;
 using eddy::task;
 using eddy::virtual_time_scheduler;
+using eddy::test::cancelled_pool_wait;
 using eddy::test::copy_move_tracker;
 using eddy::test::counted;
+using namespace eddy::test::virtual_time;
 
 namespace {
-
-using duration = virtual_time_scheduler::duration;
-using time_point = virtual_time_scheduler::time_point;
-constexpr time_point epoch{};
 
 // What a child saw: whether its wait was cancelled, whether its token was stopped, and when
 // (in virtual time) it finished.
@@ -50,19 +50,10 @@ struct probe {
     time_point at{};
 };
 
-task<int> ready(int v) { co_return v; }
-
-task<int> value_after(virtual_time_scheduler& vt, duration d, int v) {
-    co_await vt.schedule_after(d);
-    co_return v;
-}
-
 task<void> nothing_after(virtual_time_scheduler& vt, duration d, int* ran) {
     co_await vt.schedule_after(d);
     ++*ran;
 }
-
-task<int&> reference_to(int* object) { co_return *object; }
 
 task<std::unique_ptr<int>> owned_after(virtual_time_scheduler& vt, int v) {
     co_await vt.schedule();
@@ -73,8 +64,6 @@ task<std::string> text_after(virtual_time_scheduler& vt, duration d, std::string
     co_await vt.schedule_after(d);
     co_return s;
 }
-
-task<void> sleep_on(virtual_time_scheduler& vt, duration d) { co_await vt.schedule_after(d); }
 
 // Waits `d`; records whether the wait was cancelled and when it ended, then rethrows a
 // cancellation (a child that gives up).
@@ -113,11 +102,6 @@ task<int> fail_ignoring_stop(virtual_time_scheduler& vt, duration d, std::string
     throw std::runtime_error(what);
 }
 
-task<int> fail_after(virtual_time_scheduler& vt, duration d, std::string what) {
-    co_await vt.schedule_after(d);
-    throw std::runtime_error(what);
-}
-
 // True when the wait of `d` ended by cancellation.
 task<bool> cancelled_wait(virtual_time_scheduler& vt, duration d) {
     bool cancelled = false;
@@ -127,17 +111,6 @@ task<bool> cancelled_wait(virtual_time_scheduler& vt, duration d) {
         cancelled = true;
     }
     co_return cancelled;
-}
-
-task<void> request_stop_after(virtual_time_scheduler& vt, duration d, std::stop_source source) {
-    co_await vt.schedule_after(d);
-    source.request_stop();
-}
-
-task<int> holds_counted(virtual_time_scheduler& vt, duration d, counted c) {
-    counted local;
-    co_await vt.schedule_after(d);
-    co_return c.id() + local.id();
 }
 
 task<int> fails_holding_counted(virtual_time_scheduler& vt, duration d, counted c) {
@@ -423,16 +396,6 @@ task<int> hop_until_stopped(eddy::thread_pool& pool, std::atomic<int>* finished)
     }
     finished->fetch_add(1, std::memory_order_relaxed);
     co_return hops;
-}
-
-task<bool> cancelled_pool_wait(eddy::thread_pool& pool, std::chrono::steady_clock::duration d) {
-    bool cancelled = false;
-    try {
-        co_await pool.schedule_after(d);
-    } catch (const eddy::operation_cancelled&) {
-        cancelled = true;
-    }
-    co_return cancelled;
 }
 
 } // namespace

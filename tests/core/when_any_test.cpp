@@ -28,17 +28,17 @@
 #include <eddy/core/when_all.hpp>
 
 #include <support/counted.hpp>
+#include <support/thread_pool_tasks.hpp>
+#include <support/virtual_time_tasks.hpp>
 
 using namespace std::chrono_literals;
 using eddy::task;
 using eddy::virtual_time_scheduler;
+using eddy::test::cancelled_pool_wait;
 using eddy::test::counted;
+using namespace eddy::test::virtual_time;
 
 namespace {
-
-using duration = virtual_time_scheduler::duration;
-using time_point = virtual_time_scheduler::time_point;
-constexpr time_point epoch{};
 
 // What a child saw: whether its wait was cancelled and when (in virtual time) it finished.
 struct probe {
@@ -46,10 +46,6 @@ struct probe {
     bool cancelled = false;
     time_point at{};
 };
-
-task<int> ready(int v) { co_return v; }
-
-task<int&> reference_to(int* object) { co_return *object; }
 
 // Waits `d` and returns `v`; records how the wait ended; a cancelled wait rethrows.
 template <class T>
@@ -84,11 +80,6 @@ task<void> void_after(virtual_time_scheduler& vt, duration d, probe* p) {
     }
 }
 
-task<int> fail_after(virtual_time_scheduler& vt, duration d, std::string what) {
-    co_await vt.schedule_after(d);
-    throw std::runtime_error(what);
-}
-
 // A loser that reacts to cancellation with an exception of its own.
 task<int> fail_when_cancelled(virtual_time_scheduler& vt, duration d, probe* p) {
     bool cancelled = false;
@@ -103,8 +94,6 @@ task<int> fail_when_cancelled(virtual_time_scheduler& vt, duration d, probe* p) 
     throw std::logic_error("loser failed");
 }
 
-task<void> sleep_on(virtual_time_scheduler& vt, duration d) { co_await vt.schedule_after(d); }
-
 // Waits `d` on a stop source of its own, so a stop request on its token does not end the wait.
 task<int> ignore_stop(virtual_time_scheduler& vt, duration d, int v, probe* p) {
     std::stop_source own;
@@ -118,17 +107,6 @@ task<int> fail_ignoring_stop(virtual_time_scheduler& vt, duration d) {
     std::stop_source own;
     co_await eddy::with_stop_token(sleep_on(vt, d), own.get_token());
     throw std::runtime_error("loser failed late");
-}
-
-task<void> request_stop_after(virtual_time_scheduler& vt, duration d, std::stop_source source) {
-    co_await vt.schedule_after(d);
-    source.request_stop();
-}
-
-task<int> holds_counted(virtual_time_scheduler& vt, duration d, counted c) {
-    counted local;
-    co_await vt.schedule_after(d);
-    co_return c.id() + local.id();
 }
 
 } // namespace
@@ -386,16 +364,6 @@ task<int> hop_until_stopped(eddy::thread_pool& pool, int id, int limit,
     }
     finished->fetch_add(1, std::memory_order_relaxed);
     co_return id;
-}
-
-task<bool> cancelled_pool_wait(eddy::thread_pool& pool, std::chrono::steady_clock::duration d) {
-    bool cancelled = false;
-    try {
-        co_await pool.schedule_after(d);
-    } catch (const eddy::operation_cancelled&) {
-        cancelled = true;
-    }
-    co_return cancelled;
 }
 
 } // namespace
