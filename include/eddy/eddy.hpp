@@ -3,3 +3,4 @@
 #pragma once
 
 #include <eddy/core.hpp>
+#include <eddy/stream.hpp>

@@ -1,7 +1,7 @@
 // A million immediately completing co_awaits of every core awaitable that can complete
-// synchronously, in one coroutine: run in constant stack or crash. Built by run.cmake with each
-// compiler at every optimisation level and under ASan, where symmetric transfer alone is known
-// to overflow on g++ 12.
+// synchronously, and a million synchronous stream pulls, in one coroutine: run in constant stack or
+// crash. Built by run.cmake with each compiler at every optimisation level and under ASan, where
+// symmetric transfer alone is known to overflow on g++ 12.
 #include <eddy/core/async_event.hpp>
 #include <eddy/core/async_latch.hpp>
 #include <eddy/core/async_mutex.hpp>
@@ -11,6 +11,7 @@
 #include <eddy/core/sync_wait.hpp>
 #include <eddy/core/task.hpp>
 #include <eddy/core/when_all.hpp>
+#include <eddy/stream/stream.hpp>
 
 #include <cstdio>
 
@@ -21,6 +22,12 @@ constexpr long iterations = 1'000'000;
 eddy::task<long> one() { co_return 1; }
 eddy::task<void> nothing() { co_return; }
 eddy::task<long> one_through_two_levels() { co_return co_await one(); }
+
+eddy::stream<long> ones(long n) {
+    for (long i = 0; i < n; ++i) {
+        co_yield 1;
+    }
+}
 
 eddy::task<long> loops() {
     long sum = 0;
@@ -53,13 +60,17 @@ eddy::task<long> loops() {
         auto [a, b] = co_await eddy::when_all(one(), one());
         sum += a + b - 1;
     }
+    eddy::stream<long> pulled = ones(iterations);
+    while (auto value = co_await pulled.next()) {
+        sum += *value;
+    }
     co_return sum;
 }
 
 } // namespace
 
 int main() {
-    const long expected = 3 * iterations + iterations / 10;
+    const long expected = 4 * iterations + iterations / 10;
     const long sum = eddy::sync_wait(loops());
     std::printf("%ld of %ld\n", sum, expected);
     return sum == expected ? 0 : 1;

@@ -1,7 +1,6 @@
 // eddy/core/detail/task_promise.hpp - the promise types behind eddy::task<T>.
 #pragma once
 
-#include <atomic>      // std::atomic (completion hand-off)
 #include <cassert>     // assert
 #include <concepts>    // std::convertible_to
 #include <coroutine>   // std::coroutine_handle, std::suspend_always
@@ -16,6 +15,7 @@
 #include <eddy/core/awaitable.hpp>
 #include <eddy/core/detail/config.hpp>
 #include <eddy/core/detail/frame_cache.hpp>
+#include <eddy/core/detail/resume_handoff.hpp>
 
 namespace eddy {
 template <class T>
@@ -86,53 +86,16 @@ public:
         }
     }
 
-    // Runs the task until it suspends or finishes; returns whether the awaiting coroutine must
-    // suspend (false: the task finished before this returned, and the awaiter just continues).
-    //
-    // Why not plain symmetric transfer: it is not a guaranteed tail call on g++ 12 at -O0/-O1
-    // or under ASan, so a loop of a million synchronously completing awaits overflows the stack.
-    // A task that finishes inside this resume() (synchronously) never resumes its awaiter: it
-    // flags that with a plain bool (same thread, no atomic) and the awaiter does not suspend,
-    // so a loop of such awaits runs in constant stack. A task that suspended may finish on
-    // another thread at any moment: then whoever comes second of (this function, the task's
-    // final suspend) continues the awaiter.
+    // Runs the task until it suspends or finishes; returns whether the awaiter must suspend
+    // (see resume_handoff: no stack growth for synchronously finishing tasks).
     bool start(std::coroutine_handle<> self, std::coroutine_handle<> continuation) noexcept {
-        m_continuation = continuation;
-        task_promise_base*& slot = starting();
-        task_promise_base* const outer = slot;
-        slot = this;
-        self.resume();
-        slot = outer;
-        if (m_done_inline) {
-            return false; // finished synchronously: finish() saw starting() == this
-        }
-        // It suspended; it may be finishing on another thread right now.
-        return !m_handoff.exchange(true, std::memory_order_acq_rel);
+        return m_handoff.run(self, continuation);
     }
 
 private:
-    // The task whose start() is running on this thread (innermost), if any.
-    static task_promise_base*& starting() noexcept {
-        static thread_local task_promise_base* current = nullptr;
-        return current;
-    }
+    std::coroutine_handle<> finish() noexcept { return m_handoff.stop(); }
 
-    std::coroutine_handle<> finish() noexcept {
-        // Still inside start() on this very thread: the task finished synchronously. Say so
-        // with a plain flag (same thread, no race) and return to start(): no atomic RMW.
-        if (starting() == this) {
-            m_done_inline = true;
-            return std::noop_coroutine();
-        }
-        if (m_handoff.exchange(true, std::memory_order_acq_rel)) {
-            return m_continuation;
-        }
-        return std::noop_coroutine();
-    }
-
-    std::coroutine_handle<> m_continuation;
-    std::atomic<bool> m_handoff{false};
-    bool m_done_inline = false; // written and read only by the thread running start()
+    resume_handoff m_handoff;
     bool m_stop_token_set = false;
     std::stop_token m_stop_token;
     const std::stop_token* m_inherited = nullptr;

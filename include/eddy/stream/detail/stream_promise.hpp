@@ -1,7 +1,6 @@
 // eddy/stream/detail/stream_promise.hpp - the promise behind eddy::stream<T>.
 #pragma once
 
-#include <atomic>      // std::atomic (hand-off of a value yielded on another thread)
 #include <cassert>     // assert
 #include <concepts>    // std::constructible_from
 #include <coroutine>   // std::coroutine_handle, std::suspend_always, std::noop_coroutine
@@ -15,6 +14,7 @@
 #include <eddy/core/awaitable.hpp>
 #include <eddy/core/detail/config.hpp>
 #include <eddy/core/detail/frame_cache.hpp>
+#include <eddy/core/detail/resume_handoff.hpp>
 
 namespace eddy {
 template <class T>
@@ -83,28 +83,9 @@ public:
     }
 
     // Runs the producer until it yields, finishes or suspends elsewhere; returns whether the
-    // consumer must suspend (false: the producer handed back before this returned, and the
-    // consumer just continues). Same protocol as task_promise_base::start, for the same reason:
-    // symmetric transfer is not a guaranteed tail call on g++ 12 at -O0/-O1 or under ASan, so a
-    // million synchronous pulls would overflow the stack. A producer that yields inside this
-    // resume() (on this thread) sets a plain flag and returns to us; a producer that suspended
-    // may yield on another thread at any moment: then whoever comes second of (this function,
-    // hand_back) continues the consumer.
+    // consumer must suspend (see resume_handoff: no stack growth for synchronous pulls).
     bool start(std::coroutine_handle<> self, std::coroutine_handle<> consumer) noexcept {
-        m_consumer = consumer;
-        m_handed_back_inline = false;
-        // The producer is suspended and the last exchange on m_handoff happened-before this
-        // pull (the consumer saw it, or was resumed by the thread that did it).
-        m_handoff.store(false, std::memory_order_relaxed);
-        stream_promise_base*& slot = starting();
-        stream_promise_base* const outer = slot;
-        slot = this;
-        self.resume();
-        slot = outer;
-        if (m_handed_back_inline) {
-            return false;
-        }
-        return !m_handoff.exchange(true, std::memory_order_acq_rel);
+        return m_handoff.run(self, consumer);
     }
 
     [[nodiscard]] std::exception_ptr take_exception() noexcept { return std::move(m_exception); }
@@ -114,26 +95,9 @@ public:
     bool m_pulling = false;
 
 private:
-    static stream_promise_base*& starting() noexcept {
-        static thread_local stream_promise_base* current = nullptr;
-        return current;
-    }
+    std::coroutine_handle<> hand_back() noexcept { return m_handoff.stop(); }
 
-    std::coroutine_handle<> hand_back() noexcept {
-        if (starting() == this) {
-            m_handed_back_inline = true; // same thread as start(): no race, no atomic
-            return std::noop_coroutine();
-        }
-        // acq_rel: publishes the value (or the end) to the consumer, and sees its m_consumer.
-        if (m_handoff.exchange(true, std::memory_order_acq_rel)) {
-            return m_consumer;
-        }
-        return std::noop_coroutine();
-    }
-
-    std::coroutine_handle<> m_consumer;
-    std::atomic<bool> m_handoff{false};
-    bool m_handed_back_inline = false; // written and read only by the thread running start()
+    resume_handoff m_handoff;
     bool m_stop_token_set = false;
     std::stop_token m_stop_token;
     std::exception_ptr m_exception;
@@ -168,9 +132,9 @@ public:
     // An lvalue, or something that converts to T: built once into the awaiter, which lives in
     // the frame until the producer resumes; next() moves from it.
     template <class U>
-        requires(!std::same_as<std::remove_cvref_t<U>, T> || !std::is_rvalue_reference_v<U&&>) &&
-        std::constructible_from<T, U&&>
-    yield_holder<T> yield_value(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+        requires(!std::same_as<std::remove_cvref_t<U>, T> || !std::is_rvalue_reference_v<U&&>)
+    &&std::constructible_from<T, U&&> yield_holder<T>
+    yield_value(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
         return yield_holder<T>{{}, T(std::forward<U>(value))};
     }
     // The value of the last co_yield; valid until the producer is resumed or destroyed.

@@ -1,0 +1,38 @@
+// eddy/stream/to_vector.hpp - eddy::to_vector(stream): every value, collected.
+#pragma once
+
+#include <optional> // std::optional
+#include <utility>  // std::move
+#include <vector>   // std::vector
+
+#include <eddy/core/task.hpp>
+#include <eddy/stream/stream.hpp>
+
+namespace eddy {
+
+/// A task that pulls `s` to its end and yields its values, in order, in a vector.
+///
+/// Lazy (a task): nothing is pulled before it is awaited. Where the awaiter resumes: where
+/// the stream's last `next()` resumed (see `eddy::stream`). An exception of the stream is
+/// rethrown to the awaiter (the values collected so far are lost).
+/// Lifetime: takes the stream by value; its body is destroyed before the task completes.
+/// Thread-safety: none (see `eddy::task`).
+///
+///     std::vector<int> v = co_await eddy::to_vector(eddy::just(1, 2, 3)); // {1, 2, 3}
+template <class T>
+[[nodiscard]] task<std::vector<T>> to_vector(stream<T> s) {
+    std::vector<T> out;
+    {
+        stream<T> source = std::move(s); // a local: destroyed before the task completes
+        for (;;) {
+            std::optional<T> value = co_await source.next();
+            if (!value) {
+                break;
+            }
+            out.push_back(std::move(*value));
+        }
+    }
+    co_return out;
+}
+
+} // namespace eddy
