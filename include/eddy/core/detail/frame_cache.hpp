@@ -78,4 +78,12 @@ private:
     }
 };
 
+// Base of the promise types whose frames go through the cache (task, stream).
+struct recycled_frame {
+    static void* operator new(std::size_t size) { return frame_cache::allocate(size); }
+    static void operator delete(void* frame, std::size_t size) noexcept {
+        frame_cache::deallocate(frame, size);
+    }
+};
+
 } // namespace eddy::detail

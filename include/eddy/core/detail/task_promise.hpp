@@ -24,16 +24,11 @@ class task;
 
 namespace eddy::detail {
 
-class task_promise_base {
+class task_promise_base : public recycled_frame {
 public:
     task_promise_base() noexcept = default;
     task_promise_base(const task_promise_base&) = delete;
     task_promise_base& operator=(const task_promise_base&) = delete;
-
-    static void* operator new(std::size_t size) { return frame_cache::allocate(size); }
-    static void operator delete(void* frame, std::size_t size) noexcept {
-        frame_cache::deallocate(frame, size);
-    }
 
     std::suspend_always initial_suspend() const noexcept { return {}; }
 

@@ -25,16 +25,11 @@ namespace eddy::detail {
 
 // Everything of the promise that does not depend on T: frames, stop token, and the protocol
 // that hands control back to the consumer at each co_yield and at the end.
-class stream_promise_base {
+class stream_promise_base : public recycled_frame {
 public:
     stream_promise_base() noexcept = default;
     stream_promise_base(const stream_promise_base&) = delete;
     stream_promise_base& operator=(const stream_promise_base&) = delete;
-
-    static void* operator new(std::size_t size) { return frame_cache::allocate(size); }
-    static void operator delete(void* frame, std::size_t size) noexcept {
-        frame_cache::deallocate(frame, size);
-    }
 
     std::suspend_always initial_suspend() const noexcept { return {}; }
 
