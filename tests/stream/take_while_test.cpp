@@ -1,0 +1,109 @@
+// Tests of eddy::take_while: elements while the predicate holds, early stop, errors, move-only
+// values.
+#include <eddy/stream/take_while.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <eddy/core/sync_wait.hpp>
+#include <eddy/core/task.hpp>
+#include <eddy/stream/to_vector.hpp>
+
+#include <support/copy_move_tracker.hpp>
+
+using eddy::stream;
+using eddy::task;
+using eddy::test::copy_move_tracker;
+
+namespace {
+
+stream<int> count_to(int n) {
+    for (int i = 1; i <= n; ++i) {
+        co_yield i;
+    }
+}
+
+stream<int> two_then_throw() {
+    co_yield 1;
+    co_yield 2;
+    throw std::runtime_error("source failed");
+}
+
+stream<std::unique_ptr<int>> boxes(int n) {
+    for (int i = 1; i <= n; ++i) {
+        co_yield std::make_unique<int>(i);
+    }
+}
+
+template <class T>
+std::vector<T> all(stream<T> s) {
+    return eddy::sync_wait(eddy::to_vector(std::move(s)));
+}
+
+template <class Pipeline>
+task<std::optional<int>> next_of(Pipeline* p) {
+    std::optional<int> v = co_await p->next();
+    co_return v;
+}
+
+stream<int> naturals(int* pulls) {
+    for (int i = 1;; ++i) {
+        ++*pulls;
+        co_yield i;
+    }
+}
+
+} // namespace
+
+TEST_CASE("take_while: elements while the predicate holds, in order", "[stream][take_while]") {
+    REQUIRE(all<int>(count_to(6) | eddy::take_while([](int x) { return x < 4; })) ==
+            std::vector<int>{1, 2, 3});
+    REQUIRE(all<int>(count_to(3) | eddy::take_while([](int) { return true; })) ==
+            std::vector<int>{1, 2, 3});
+    REQUIRE(all<int>(count_to(3) | eddy::take_while([](int) { return false; })).empty());
+}
+
+TEST_CASE("take_while: the first failing element ends it; the source is not pulled again",
+          "[stream][take_while]") {
+    int pulls = 0;
+    auto p = naturals(&pulls) | eddy::take_while([](int x) { return x != 3; });
+    REQUIRE(eddy::sync_wait(next_of(&p)) == 1);
+    REQUIRE(eddy::sync_wait(next_of(&p)) == 2);
+    REQUIRE_FALSE(eddy::sync_wait(next_of(&p)).has_value());
+    REQUIRE(p.ended());
+    REQUIRE_FALSE(eddy::sync_wait(next_of(&p)).has_value());
+    REQUIRE(pulls == 3);
+}
+
+TEST_CASE("take_while: the element type is kept; a fused stage", "[stream][take_while]") {
+    using p = decltype(count_to(1) | eddy::take_while([](int) { return true; }));
+    STATIC_REQUIRE(std::is_same_v<p::value_type, int>);
+    STATIC_REQUIRE_FALSE(std::is_same_v<p, stream<int>>);
+}
+
+TEST_CASE("take_while: errors of the predicate and of the source reach the consumer",
+          "[stream][take_while]") {
+    REQUIRE_THROWS_WITH(all<int>(count_to(3) | eddy::take_while([](int x) -> bool {
+                                     throw std::runtime_error("predicate failed " +
+                                                              std::to_string(x));
+                                 })),
+                        "predicate failed 1");
+    REQUIRE_THROWS_WITH(all<int>(two_then_throw() | eddy::take_while([](int) { return true; })),
+                        "source failed");
+    REQUIRE(all<int>(two_then_throw() | eddy::take_while([](int x) { return x < 2; })) ==
+            std::vector<int>{1});
+}
+
+TEST_CASE("take_while: move-only elements", "[stream][take_while]") {
+    std::vector<std::unique_ptr<int>> v = all<std::unique_ptr<int>>(
+        boxes(5) | eddy::take_while([](const std::unique_ptr<int>& b) { return *b < 3; }));
+    REQUIRE(v.size() == 2);
+    REQUIRE(*v[1] == 2);
+}
