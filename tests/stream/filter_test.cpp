@@ -16,55 +16,20 @@
 #include <eddy/stream/to_vector.hpp>
 
 #include <support/copy_move_tracker.hpp>
+#include <support/stream_sources.hpp>
 
 using eddy::stream;
 using eddy::task;
 using eddy::test::copy_move_tracker;
 
-namespace {
-
-stream<int> count_to(int n) {
-    for (int i = 1; i <= n; ++i) {
-        co_yield i;
-    }
-}
-
-// Counts how many values the consumer made the body produce.
-stream<int> counted_source(int n, int* pulls) {
-    for (int i = 1; i <= n; ++i) {
-        ++*pulls;
-        co_yield i;
-    }
-}
-
-stream<int> two_then_throw() {
-    co_yield 1;
-    co_yield 2;
-    throw std::runtime_error("source failed");
-}
-
-stream<std::unique_ptr<int>> boxes(int n) {
-    for (int i = 1; i <= n; ++i) {
-        co_yield std::make_unique<int>(i);
-    }
-}
-
-template <class T>
-std::vector<T> all(stream<T> s) {
-    return eddy::sync_wait(eddy::to_vector(std::move(s)));
-}
-
-template <class Pipeline>
-task<std::optional<int>> next_of(Pipeline* p) {
-    std::optional<int> v = co_await p->next();
-    co_return v;
-}
-
-stream<copy_move_tracker> moves_out(copy_move_tracker* t) { co_yield std::move(*t); }
-
-bool is_even(int x) { return x % 2 == 0; }
-
-} // namespace
+using eddy::test::all;
+using eddy::test::boxes;
+using eddy::test::count_to;
+using eddy::test::counted_source;
+using eddy::test::is_even;
+using eddy::test::moves_out;
+using eddy::test::next_of;
+using eddy::test::two_then_throw;
 
 TEST_CASE("filter: keeps what satisfies the predicate, in order", "[stream][filter]") {
     REQUIRE(all<int>(count_to(7) | eddy::filter(is_even)) == std::vector<int>{2, 4, 6});

@@ -34,39 +34,20 @@
 #include <eddy/stream/to_vector.hpp>
 
 #include <support/copy_move_tracker.hpp>
+#include <support/stream_sources.hpp>
 
 using eddy::stream;
 using eddy::task;
 using eddy::test::copy_move_tracker;
 using namespace std::chrono_literals;
 
+using eddy::test::boxes;
+using eddy::test::count_to;
+using eddy::test::counted_source;
+using eddy::test::is_even;
+using eddy::test::two_then_throw;
+
 namespace {
-
-stream<int> count_to(int n) {
-    for (int i = 1; i <= n; ++i) {
-        co_yield i;
-    }
-}
-
-// Counts how many values the consumer made the body produce.
-stream<int> counted_source(int n, int* pulls) {
-    for (int i = 1; i <= n; ++i) {
-        ++*pulls;
-        co_yield i;
-    }
-}
-
-stream<int> two_then_throw() {
-    co_yield 1;
-    co_yield 2;
-    throw std::runtime_error("source failed");
-}
-
-stream<std::unique_ptr<int>> boxes(int n) {
-    for (int i = 1; i <= n; ++i) {
-        co_yield std::make_unique<int>(i);
-    }
-}
 
 stream<copy_move_tracker> trackers(copy_move_tracker* first) {
     co_yield std::move(*first);
@@ -74,7 +55,6 @@ stream<copy_move_tracker> trackers(copy_move_tracker* first) {
 }
 
 int square(int x) { return x * x; }
-bool is_even(int x) { return x % 2 == 0; }
 int add(int a, int x) { return a + x; }
 
 template <class Pipeline>
