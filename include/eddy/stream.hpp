@@ -1,6 +1,7 @@
 // eddy/stream.hpp - convenience umbrella: every public header of the stream layer.
 #pragma once
 
+#include <eddy/stream/async_stage.hpp>
 #include <eddy/stream/count.hpp>
 #include <eddy/stream/empty.hpp>
 #include <eddy/stream/error_stream.hpp>
@@ -17,6 +18,7 @@
 #include <eddy/stream/scan.hpp>
 #include <eddy/stream/skip.hpp>
 #include <eddy/stream/stream.hpp>
+#include <eddy/stream/streamable.hpp>
 #include <eddy/stream/take.hpp>
 #include <eddy/stream/take_while.hpp>
 #include <eddy/stream/to_vector.hpp>

@@ -25,6 +25,7 @@
 #include <eddy/stream/filter.hpp>
 #include <eddy/stream/first.hpp>
 #include <eddy/stream/for_each.hpp>
+#include <eddy/stream/from_range.hpp>
 #include <eddy/stream/map.hpp>
 #include <eddy/stream/reduce.hpp>
 #include <eddy/stream/scan.hpp>
@@ -277,4 +278,33 @@ TEST_CASE("pipeline: the source sees the converted stream consumer's stop token"
     REQUIRE(values == std::vector<int>{1});
     REQUIRE(cancelled);
     REQUIRE(vt.now() == eddy::virtual_time_scheduler::time_point{} + 30min);
+}
+
+TEST_CASE("pipeline: over from(range) every pull completes without suspending",
+          "[stream][pipeline]") {
+    auto p = eddy::from(std::vector<int>{1, 2, 3, 4, 5, 6}) | eddy::map(square) |
+             eddy::filter(is_even) | eddy::take(2);
+    STATIC_REQUIRE(decltype(p)::is_synchronous);
+    STATIC_REQUIRE_FALSE(decltype(count_to(1) | eddy::map(square))::is_synchronous);
+    REQUIRE(p.next().await_ready());
+    REQUIRE(p.next_sync() == 4);
+    REQUIRE(p.next_sync() == 16);
+    REQUIRE(p.next_sync() == std::nullopt); // take(2) is done
+    REQUIRE(p.ended());
+}
+
+TEST_CASE("pipeline: over from(range) sinks, conversion and errors behave as over a stream",
+          "[stream][pipeline]") {
+    const std::vector<int> v{1, 2, 3, 4, 5};
+    REQUIRE(eddy::sync_wait(eddy::to_vector(eddy::from(v) | eddy::map(square))) ==
+            std::vector<int>{1, 4, 9, 16, 25});
+    REQUIRE(eddy::sync_wait(eddy::reduce(eddy::from(v) | eddy::scan(0, add), 0, add)) == 35);
+    REQUIRE(eddy::sync_wait(eddy::count(eddy::from(v) | eddy::filter(is_even))) == 2);
+    stream<int> s = eddy::from(v) | eddy::skip(3);
+    REQUIRE(eddy::sync_wait(eddy::to_vector(std::move(s))) == std::vector<int>{4, 5});
+    auto failing = eddy::from(v) | eddy::map(throws_on_three{});
+    REQUIRE(failing.next_sync() == 1);
+    REQUIRE(failing.next_sync() == 2);
+    REQUIRE_THROWS_WITH(failing.next_sync(), "stage failed");
+    REQUIRE(failing.next_sync() == std::nullopt);
 }

@@ -7,6 +7,7 @@
 
 #include <eddy/core/task.hpp>
 #include <eddy/stream/stream.hpp>
+#include <eddy/stream/streamable.hpp>
 
 namespace eddy {
 
@@ -19,10 +20,10 @@ namespace eddy {
 /// Thread-safety: none (see `eddy::task`).
 ///
 ///     std::size_t n = co_await eddy::count(eddy::just(1, 2, 3)); // 3
-template <class T>
-[[nodiscard]] task<std::size_t> count(stream<T> s) {
+template <streamable S, class T = typename S::value_type>
+[[nodiscard]] task<std::size_t> count(S s) {
     std::size_t n = 0;
-    stream<T> source = std::move(s); // a local: destroyed before the task completes
+    auto source = detail::pullable(std::move(s)); // a local: gone before the task completes
     for (;;) {
         std::optional<T> value = co_await source.next();
         if (!value) {

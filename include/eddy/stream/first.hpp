@@ -6,6 +6,7 @@
 
 #include <eddy/core/task.hpp>
 #include <eddy/stream/stream.hpp>
+#include <eddy/stream/streamable.hpp>
 
 namespace eddy {
 
@@ -18,9 +19,9 @@ namespace eddy {
 /// Lifetime: takes the stream by value. Thread-safety: none (see `eddy::task`).
 ///
 ///     std::optional<int> v = co_await eddy::first(eddy::interval(vt, 1s)); // 0, at 1s
-template <class T>
-[[nodiscard]] task<std::optional<T>> first(stream<T> s) {
-    stream<T> source = std::move(s); // a local: destroyed before the task completes
+template <streamable S, class T = typename S::value_type>
+[[nodiscard]] task<std::optional<T>> first(S s) {
+    auto source = detail::pullable(std::move(s)); // a local: gone before the task completes
     std::optional<T> value = co_await source.next();
     co_return value;
 }

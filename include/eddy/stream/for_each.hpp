@@ -8,6 +8,7 @@
 #include <eddy/core/awaitable.hpp>
 #include <eddy/core/task.hpp>
 #include <eddy/stream/stream.hpp>
+#include <eddy/stream/streamable.hpp>
 
 namespace eddy {
 
@@ -25,12 +26,12 @@ namespace eddy {
 /// Thread-safety: none (see `eddy::task`).
 ///
 ///     co_await eddy::for_each(eddy::from(ch), save{&db}); // save returns task<void>
-template <class T, class F>
-[[nodiscard]] task<void> for_each(stream<T> s, F f) {
+template <streamable S, class F, class T = typename S::value_type>
+[[nodiscard]] task<void> for_each(S s, F f) {
     using result = std::invoke_result_t<F&, T&&>;
     static_assert(std::is_void_v<result> || eddy::awaitable<result>,
                   "eddy::for_each: f(value) must return void or an awaitable");
-    stream<T> source = std::move(s); // a local: destroyed before the task completes
+    auto source = detail::pullable(std::move(s)); // a local: gone before the task completes
     for (;;) {
         std::optional<T> value = co_await source.next();
         if (!value) {

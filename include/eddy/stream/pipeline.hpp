@@ -6,11 +6,12 @@
 #include <cstddef>     // std::size_t
 #include <optional>    // std::optional (what stages and next() return)
 #include <tuple>       // std::tuple, std::get, std::tuple_cat, std::tuple_element_t
-#include <type_traits> // std::type_identity_t
+#include <type_traits> // std::type_identity_t, std::conditional_t
 #include <utility>     // std::move, std::index_sequence
 
 #include <eddy/core/task.hpp>
 #include <eddy/stream/stream.hpp>
+#include <eddy/stream/streamable.hpp>
 
 namespace eddy {
 
@@ -51,14 +52,15 @@ struct pipeline_output<In, S, Rest...> {
 ///
 /// Lazy: nothing is pulled before a `next()` is awaited. Converts implicitly (from an rvalue)
 /// to `eddy::stream<value_type>`, one coroutine that runs the loop and `co_yield`s; sinks
-/// (`to_vector`, `count`, `first`, `for_each`, `reduce`) accept a pipeline directly.
+/// (`to_vector`, `count`, `first`, `for_each`, `reduce`) accept a pipeline directly, and over
+/// a synchronous source (`from(range)`) run it as a plain loop with no coroutine hop.
 /// Where the awaiter resumes, errors, cancellation: as for the source stream (see
 /// `eddy::stream`); the source sees the stop token of the coroutine awaiting `next()` (of the
 /// converted stream's consumer after conversion). An exception of the source or of a stage
 /// is rethrown by the `next()` that pulled, and the pipeline ends.
 /// Elements are moved from stage to stage, never copied by the pipeline itself.
-/// Lifetime: owns the source and the stages (callables stored by value). `next()` returns a
-/// task that refers to the pipeline: await it before moving or destroying the pipeline.
+/// Lifetime: owns the source and the stages (callables stored by value). `next()` returns an
+/// awaitable that refers to the pipeline: await it before moving or destroying the pipeline.
 /// Thread-safety: none; one consumer pulls.
 ///
 ///     std::vector<int> v = co_await eddy::to_vector(
@@ -68,19 +70,32 @@ class [[nodiscard]] pipeline {
 public:
     using source_value_type = typename Source::value_type;
     using value_type = typename detail::pipeline_output<source_value_type, Stages...>::type;
+    /// Over `from(range)` (or another synchronous source) `next()` never suspends.
+    static constexpr bool is_synchronous = detail::synchronous_source<Source>;
 
     pipeline(Source source, std::tuple<Stages...> stages, bool ended = false)
         : m_source(std::move(source)), m_stages(std::move(stages)), m_ended(ended) {}
 
-    /// A task yielding the next element that comes out of the stages, or an empty optional at
+    /// An awaitable of the next element that comes out of the stages, or an empty optional at
     /// the end; rethrows what the source or a stage throws (once; then the pipeline ends).
-    /// One task frame per call (recycled); the converted stream runs the same loop in its own
-    /// body instead, with no frame per element.
-    [[nodiscard]] task<std::optional<value_type>> next() {
+    /// Over a synchronous source it is ready at once and runs the loop in `await_resume` (no
+    /// frame at all); otherwise a task (one recycled frame per call). The converted stream
+    /// runs the same loop in its own body instead.
+    [[nodiscard]] auto next() {
+        if constexpr (is_synchronous) {
+            return detail::ready_pull<pipeline>(*this);
+        } else {
+            return next_async();
+        }
+    }
+
+    /// Over a synchronous source only: the next element as a plain call (what `next()` yields).
+    [[nodiscard]] std::optional<value_type>
+    next_sync() requires detail::synchronous_source<Source> {
         while (!ended()) {
             std::optional<source_value_type> in;
             try {
-                in = co_await m_source.next();
+                in = m_source.next_sync();
             } catch (...) {
                 m_ended = true;
                 throw;
@@ -91,10 +106,10 @@ public:
             }
             std::optional<value_type> out = feed(std::move(*in));
             if (out) {
-                co_return out;
+                return out;
             }
         }
-        co_return std::nullopt;
+        return std::nullopt;
     }
 
     /// The pipeline as one stream (no copies of elements; the stages run inside its body).
@@ -117,11 +132,37 @@ public:
     }
 
 private:
+    task<std::optional<value_type>> next_async() {
+        while (!ended()) {
+            std::optional<source_value_type> in;
+            try {
+                in = co_await m_source.next();
+            } catch (...) {
+                m_ended = true;
+                throw;
+            }
+            if (!in) {
+                m_ended = true;
+                break;
+            }
+            std::optional<value_type> out = feed(std::move(*in));
+            if (out) {
+                co_return out;
+            }
+        }
+        co_return std::nullopt;
+    }
+
     // A static member coroutine taking the pipeline by value (into the frame): no lambda
     // captures (g++ 12 bug 100611 pattern) and no per-element task frame.
     static stream<value_type> drain(pipeline p) {
         while (!p.ended()) {
-            std::optional<source_value_type> in = co_await p.m_source.next();
+            std::optional<source_value_type> in;
+            if constexpr (is_synchronous) {
+                in = p.m_source.next_sync();
+            } else {
+                in = co_await p.m_source.next();
+            }
             if (!in) {
                 break;
             }
@@ -162,40 +203,20 @@ private:
     bool m_ended = false;
 };
 
-/// Starts a pipeline: a stream (rvalue) followed by a fused stage.
-template <class T, fused_stage Stage>
-[[nodiscard]] pipeline<stream<T>, Stage> operator|(stream<T>&& s, Stage stage) {
-    using checked [[maybe_unused]] = typename Stage::template output<T>;
-    return pipeline<stream<T>, Stage>(std::move(s), std::tuple<Stage>(std::move(stage)));
-}
+namespace detail {
+template <class S>
+inline constexpr bool is_pipeline = false;
+template <class Source, class... Stages>
+inline constexpr bool is_pipeline<pipeline<Source, Stages...>> = true;
+} // namespace detail
 
-// Sinks deduce `T` from a `stream<T>` parameter, and deduction ignores conversions: these
-// forward a pipeline as its stream. The sinks themselves are found by ADL on `stream` at
-// instantiation, so this header does not include them (include the sink you call).
-template <class Source, class... Stages>
-[[nodiscard]] auto to_vector(pipeline<Source, Stages...> p) {
-    using T = typename pipeline<Source, Stages...>::value_type;
-    return to_vector(stream<T>(std::move(p)));
-}
-template <class Source, class... Stages>
-[[nodiscard]] auto count(pipeline<Source, Stages...> p) {
-    using T = typename pipeline<Source, Stages...>::value_type;
-    return count(stream<T>(std::move(p)));
-}
-template <class Source, class... Stages>
-[[nodiscard]] auto first(pipeline<Source, Stages...> p) {
-    using T = typename pipeline<Source, Stages...>::value_type;
-    return first(stream<T>(std::move(p)));
-}
-template <class Source, class... Stages, class F>
-[[nodiscard]] auto for_each(pipeline<Source, Stages...> p, F f) {
-    using T = typename pipeline<Source, Stages...>::value_type;
-    return for_each(stream<T>(std::move(p)), std::move(f));
-}
-template <class Source, class... Stages, class Acc, class F>
-[[nodiscard]] auto reduce(pipeline<Source, Stages...> p, Acc init, F f) {
-    using T = typename pipeline<Source, Stages...>::value_type;
-    return reduce(stream<T>(std::move(p)), std::move(init), std::move(f));
+/// Starts a pipeline: a source (an rvalue `stream<T>`, `from(range)`, ...) followed by a fused
+/// stage.
+template <streamable Source, fused_stage Stage>
+    requires(!detail::is_pipeline<Source>)
+[[nodiscard]] pipeline<Source, Stage> operator|(Source&& s, Stage stage) {
+    using checked [[maybe_unused]] = typename Stage::template output<typename Source::value_type>;
+    return pipeline<Source, Stage>(std::move(s), std::tuple<Stage>(std::move(stage)));
 }
 
 } // namespace eddy

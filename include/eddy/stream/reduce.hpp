@@ -8,6 +8,7 @@
 #include <eddy/core/awaitable.hpp>
 #include <eddy/core/task.hpp>
 #include <eddy/stream/stream.hpp>
+#include <eddy/stream/streamable.hpp>
 
 namespace eddy {
 
@@ -22,12 +23,12 @@ namespace eddy {
 /// before the task completes. Thread-safety: none (see `eddy::task`).
 ///
 ///     int sum = co_await eddy::reduce(eddy::just(1, 2, 3), 0, std::plus<>{}); // 6
-template <class T, class Acc, class F>
-[[nodiscard]] task<Acc> reduce(stream<T> s, Acc init, F f) {
+template <streamable S, class Acc, class F, class T = typename S::value_type>
+[[nodiscard]] task<Acc> reduce(S s, Acc init, F f) {
     using result = std::invoke_result_t<F&, Acc&&, T&&>;
     Acc acc = std::move(init);
     {
-        stream<T> source = std::move(s); // a local: destroyed before the task completes
+        auto source = detail::pullable(std::move(s)); // a local: gone before the task completes
         for (;;) {
             std::optional<T> value = co_await source.next();
             if (!value) {

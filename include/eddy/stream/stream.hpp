@@ -114,7 +114,7 @@ public:
     await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
         promise_type& p = m_coro.promise();
         p.m_pulling = true;
-        p.inherit_stop_token(detail::stop_token_of(awaiting));
+        p.inherit_stop_token_of(awaiting);
         return p.start(m_coro, awaiting);
     }
 

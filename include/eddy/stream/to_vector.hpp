@@ -7,6 +7,7 @@
 
 #include <eddy/core/task.hpp>
 #include <eddy/stream/stream.hpp>
+#include <eddy/stream/streamable.hpp>
 
 namespace eddy {
 
@@ -19,11 +20,11 @@ namespace eddy {
 /// Thread-safety: none (see `eddy::task`).
 ///
 ///     std::vector<int> v = co_await eddy::to_vector(eddy::just(1, 2, 3)); // {1, 2, 3}
-template <class T>
-[[nodiscard]] task<std::vector<T>> to_vector(stream<T> s) {
+template <streamable S, class T = typename S::value_type>
+[[nodiscard]] task<std::vector<T>> to_vector(S s) {
     std::vector<T> out;
     {
-        stream<T> source = std::move(s); // a local: destroyed before the task completes
+        auto source = detail::pullable(std::move(s)); // a local: gone before the task completes
         for (;;) {
             std::optional<T> value = co_await source.next();
             if (!value) {

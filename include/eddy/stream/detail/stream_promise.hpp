@@ -15,6 +15,7 @@
 #include <eddy/core/detail/config.hpp>
 #include <eddy/core/detail/frame_cache.hpp>
 #include <eddy/core/detail/resume_handoff.hpp>
+#include <eddy/core/detail/stop_token_of.hpp>
 
 namespace eddy {
 template <class T>
@@ -67,9 +68,14 @@ public:
     /// awaits the current next().
     [[nodiscard]] std::stop_token stop_token() const noexcept { return m_stop_token; }
 
-    void inherit_stop_token(std::stop_token token) noexcept {
+    [[nodiscard]] const std::stop_token& effective_stop_token() const noexcept {
+        return m_stop_token;
+    }
+
+    template <class Promise>
+    void inherit_stop_token_of(std::coroutine_handle<Promise> awaiting) noexcept {
         if (!m_stop_token_set) {
-            m_stop_token = std::move(token);
+            refresh_stop_token(m_stop_token, awaiting);
         }
     }
     void set_stop_token(std::stop_token token) noexcept {
