@@ -11,6 +11,7 @@
 #include <eddy/core/error.hpp>
 #include <eddy/core/generator.hpp>
 #include <eddy/core/inline_scheduler.hpp>
+#include <eddy/core/retry_policy.hpp>
 #include <eddy/core/scheduler.hpp>
 #include <eddy/core/stop_token.hpp>
 #include <eddy/core/sync_wait.hpp>
