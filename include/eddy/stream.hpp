@@ -2,7 +2,11 @@
 #pragma once
 
 #include <eddy/stream/async_stage.hpp>
+#include <eddy/stream/batch.hpp>
 #include <eddy/stream/count.hpp>
+#include <eddy/stream/debounce.hpp>
+#include <eddy/stream/defer.hpp>
+#include <eddy/stream/distinct_until_changed.hpp>
 #include <eddy/stream/empty.hpp>
 #include <eddy/stream/error_stream.hpp>
 #include <eddy/stream/filter.hpp>
@@ -13,12 +17,19 @@
 #include <eddy/stream/interval.hpp>
 #include <eddy/stream/just.hpp>
 #include <eddy/stream/map.hpp>
+#include <eddy/stream/on_error_resume.hpp>
 #include <eddy/stream/pipeline.hpp>
+#include <eddy/stream/rate_limit.hpp>
 #include <eddy/stream/reduce.hpp>
+#include <eddy/stream/retry.hpp>
 #include <eddy/stream/scan.hpp>
 #include <eddy/stream/skip.hpp>
 #include <eddy/stream/stream.hpp>
 #include <eddy/stream/streamable.hpp>
 #include <eddy/stream/take.hpp>
 #include <eddy/stream/take_while.hpp>
+#include <eddy/stream/tap.hpp>
+#include <eddy/stream/throttle.hpp>
+#include <eddy/stream/timeout.hpp>
 #include <eddy/stream/to_vector.hpp>
+#include <eddy/stream/window.hpp>
