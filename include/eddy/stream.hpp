@@ -3,6 +3,9 @@
 
 #include <eddy/stream/async_stage.hpp>
 #include <eddy/stream/batch.hpp>
+#include <eddy/stream/buffer.hpp>
+#include <eddy/stream/concat.hpp>
+#include <eddy/stream/concat_map.hpp>
 #include <eddy/stream/count.hpp>
 #include <eddy/stream/debounce.hpp>
 #include <eddy/stream/defer.hpp>
@@ -11,12 +14,14 @@
 #include <eddy/stream/error_stream.hpp>
 #include <eddy/stream/filter.hpp>
 #include <eddy/stream/first.hpp>
+#include <eddy/stream/flat_map.hpp>
 #include <eddy/stream/for_each.hpp>
 #include <eddy/stream/from_channel.hpp>
 #include <eddy/stream/from_range.hpp>
 #include <eddy/stream/interval.hpp>
 #include <eddy/stream/just.hpp>
 #include <eddy/stream/map.hpp>
+#include <eddy/stream/merge.hpp>
 #include <eddy/stream/on_error_resume.hpp>
 #include <eddy/stream/pipeline.hpp>
 #include <eddy/stream/rate_limit.hpp>
@@ -33,3 +38,4 @@
 #include <eddy/stream/timeout.hpp>
 #include <eddy/stream/to_vector.hpp>
 #include <eddy/stream/window.hpp>
+#include <eddy/stream/zip.hpp>
