@@ -29,6 +29,7 @@
 #include <eddy/stream/retry.hpp>
 #include <eddy/stream/scan.hpp>
 #include <eddy/stream/skip.hpp>
+#include <eddy/stream/stage_chain.hpp>
 #include <eddy/stream/stream.hpp>
 #include <eddy/stream/streamable.hpp>
 #include <eddy/stream/take.hpp>

@@ -131,6 +131,15 @@ public:
             std::tuple_cat(std::move(p.m_stages), std::tuple<Stage>(std::move(stage))), p.m_ended);
     }
 
+    /// The pipeline with `more` stages after its own (what `pipeline | stage_chain` does).
+    template <fused_stage... More>
+    [[nodiscard]] pipeline<Source, Stages..., More...> append(std::tuple<More...> more) && {
+        using checked [[maybe_unused]] =
+            typename detail::pipeline_output<value_type, More...>::type;
+        return pipeline<Source, Stages..., More...>(
+            std::move(m_source), std::tuple_cat(std::move(m_stages), std::move(more)), m_ended);
+    }
+
 private:
     task<std::optional<value_type>> next_async() {
         while (!ended()) {
