@@ -2,7 +2,7 @@
 // (buffer, merge, flat_map, timeout, batch, ...): `s | op` hands the stream to the operator.
 #pragma once
 
-#include <utility> // std::move
+#include <utility> // std::move, std::forward
 
 #include <eddy/stream/stream.hpp>
 #include <eddy/stream/streamable.hpp>
@@ -23,7 +23,7 @@ concept async_stage = requires {
 /// `stream<T>` is converted to one first.
 template <streamable S, async_stage Stage>
 [[nodiscard]] auto operator|(S&& s, Stage stage) {
-    return std::move(stage).apply(stream<typename S::value_type>(std::move(s)));
+    return std::move(stage).apply(stream<typename S::value_type>(std::forward<S>(s)));
 }
 
 } // namespace eddy

@@ -7,7 +7,7 @@
 #include <optional>    // std::optional (what stages and next() return)
 #include <tuple>       // std::tuple, std::get, std::tuple_cat, std::tuple_element_t
 #include <type_traits> // std::type_identity_t, std::conditional_t
-#include <utility>     // std::move, std::index_sequence
+#include <utility>     // std::move, std::forward, std::index_sequence
 
 #include <eddy/core/task.hpp>
 #include <eddy/stream/stream.hpp>
@@ -225,7 +225,7 @@ template <streamable Source, fused_stage Stage>
     requires(!detail::is_pipeline<Source>)
 [[nodiscard]] pipeline<Source, Stage> operator|(Source&& s, Stage stage) {
     using checked [[maybe_unused]] = typename Stage::template output<typename Source::value_type>;
-    return pipeline<Source, Stage>(std::move(s), std::tuple<Stage>(std::move(stage)));
+    return pipeline<Source, Stage>(std::forward<Source>(s), std::tuple<Stage>(std::move(stage)));
 }
 
 } // namespace eddy

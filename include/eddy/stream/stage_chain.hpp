@@ -3,7 +3,7 @@
 #pragma once
 
 #include <tuple>   // std::tuple, std::tuple_cat
-#include <utility> // std::move
+#include <utility> // std::move, std::forward
 
 #include <eddy/stream/pipeline.hpp>
 #include <eddy/stream/streamable.hpp>
@@ -53,7 +53,7 @@ public:
     friend pipeline<Source, Stages...> operator|(Source&& source, stage_chain chain) {
         using checked [[maybe_unused]] =
             typename detail::pipeline_output<typename Source::value_type, Stages...>::type;
-        return pipeline<Source, Stages...>(std::move(source), std::move(chain.m_stages));
+        return pipeline<Source, Stages...>(std::forward<Source>(source), std::move(chain.m_stages));
     }
 
     /// A pipeline gets the chain's stages after its own.

@@ -5,7 +5,7 @@
 #include <coroutine>   // std::coroutine_handle
 #include <optional>    // std::optional
 #include <type_traits> // std::is_object_v, std::remove_cvref_t
-#include <utility>     // std::move
+#include <utility>     // std::move, std::forward
 
 #include <eddy/stream/stream.hpp>
 
@@ -58,9 +58,9 @@ inline constexpr bool is_stream<stream<T>> = true;
 template <streamable S>
 [[nodiscard]] auto pullable(S&& s) {
     if constexpr (is_stream<S> || synchronous_source<S>) {
-        return S(std::move(s));
+        return S(std::forward<S>(s));
     } else {
-        return stream<typename S::value_type>(std::move(s));
+        return stream<typename S::value_type>(std::forward<S>(s));
     }
 }
 
