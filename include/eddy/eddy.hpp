@@ -2,5 +2,6 @@
 // the single header you use to keep compile times down.
 #pragma once
 
+#include <eddy/bus.hpp>
 #include <eddy/core.hpp>
 #include <eddy/stream.hpp>

@@ -1,0 +1,116 @@
+// eddy/bus/detail/topic_log.hpp - the in-memory state of one bus topic: its partitions' logs
+// and its consumer groups. Everything here is guarded by the owning bus's lock.
+#pragma once
+
+#include <chrono>     // std::chrono::steady_clock
+#include <cstddef>    // std::size_t
+#include <cstdint>    // std::uint64_t
+#include <deque>      // std::deque (a partition's log: append at the back, drop at the front)
+#include <functional> // std::less
+#include <map>        // std::map (groups: stable addresses, heterogeneous lookup)
+#include <memory>     // std::shared_ptr, std::make_shared
+#include <string>     // std::string
+#include <typeindex>  // std::type_index
+#include <utility>    // std::move, std::pair
+#include <vector>     // std::vector
+
+#include <eddy/bus/bus_observer.hpp>
+#include <eddy/bus/detail/group_member.hpp>
+#include <eddy/bus/headers.hpp>
+#include <eddy/bus/record.hpp>
+#include <eddy/bus/topic_config.hpp>
+
+namespace eddy::detail {
+
+// A consumer group of one topic. At most one record of a partition is in flight in the group
+// (`busy`), so order per partition holds and a partition changes hands only between records.
+struct consumer_group {
+    std::vector<std::uint64_t> committed;               // per partition: the next offset to deliver
+    std::vector<char> busy;                             // per partition: a record is in flight
+    std::vector<std::shared_ptr<group_member>> members; // join order
+
+    // Partition p belongs to members[p % n]: round robin in join order, recomputed on every
+    // join and leave (the rebalance).
+    [[nodiscard]] group_member* owner(std::size_t p) const noexcept {
+        return members.empty() ? nullptr : members[p % members.size()].get();
+    }
+};
+
+// What a topic remembers of an idempotent producer in one partition.
+struct producer_partition {
+    bool any = false;                                           // a sequence was accepted
+    std::uint64_t last = 0;                                     // the last accepted sequence
+    std::deque<std::pair<std::uint64_t, std::uint64_t>> recent; // (sequence, offset), oldest first
+};
+
+struct topic_base {
+    using time_point = std::chrono::steady_clock::time_point;
+
+    topic_base(std::string n, std::type_index t, const char* tn, topic_config c, bool dlq)
+        : name(std::move(n)), type(t), type_name(tn), config(c), is_dead_letter(dlq),
+          begin(c.partitions, 0), end(c.partitions, 0) {}
+    topic_base(const topic_base&) = delete;
+    topic_base& operator=(const topic_base&) = delete;
+    virtual ~topic_base() = default;
+
+    // Drops what age retention says is gone at `now`.
+    virtual void prune(time_point now) = 0;
+
+    std::string name;
+    std::type_index type;
+    const char* type_name; // for error messages
+    topic_config config;
+    bool is_dead_letter;              // a `<topic>.DLQ` created with its topic
+    std::vector<std::uint64_t> begin; // per partition: the earliest retained offset
+    std::vector<std::uint64_t> end;   // per partition: the next offset to assign
+    std::map<std::string, consumer_group, std::less<>> groups;
+    std::map<std::string, std::vector<producer_partition>, std::less<>> producers;
+    topic_stats stats;
+};
+
+template <class T>
+struct topic_log final : topic_base {
+    using record_ptr = std::shared_ptr<const record<T>>;
+
+    topic_log(std::string n, std::type_index t, const char* tn, topic_config c, bool dlq)
+        : topic_base(std::move(n), t, tn, c, dlq), logs(c.partitions) {}
+
+    void prune(time_point now) override {
+        if (config.retention_age == topic_config::duration::zero()) {
+            return;
+        }
+        for (std::size_t p = 0; p < logs.size(); ++p) {
+            auto& log = logs[p];
+            // Gone once now >= timestamp + retention_age (written without overflow).
+            while (!log.empty() && now - log.front()->timestamp >= config.retention_age) {
+                log.pop_front();
+                ++begin[p];
+            }
+        }
+    }
+
+    publish_result append(std::size_t p, std::string key, eddy::headers h, T value,
+                          time_point now) {
+        const std::uint64_t offset = end[p];
+        logs[p].push_back(std::make_shared<const record<T>>(
+            record<T>{name, p, offset, std::move(key), std::move(h), now, std::move(value)}));
+        ++end[p];
+        ++stats.published;
+        if (config.retention_count != 0 && logs[p].size() > config.retention_count) {
+            logs[p].pop_front();
+            ++begin[p];
+        }
+        prune(now);
+        return publish_result{p, offset};
+    }
+
+    // Precondition: begin[p] <= offset < end[p].
+    [[nodiscard]] const record_ptr& at(std::size_t p, std::uint64_t offset) const {
+        return logs[p][static_cast<std::size_t>(offset - begin[p])];
+    }
+
+    std::vector<std::deque<record_ptr>> logs;
+    topic_log* dead_letters = nullptr; // the `<topic>.DLQ`; none for a dead-letter topic
+};
+
+} // namespace eddy::detail

@@ -1,0 +1,823 @@
+// eddy/bus/event_bus.hpp - eddy::event_bus<Scheduler>, the in-process event bus: typed
+// partitioned topics, consumer groups, retries with backoff and dead-letter topics.
+#pragma once
+
+#include <cassert>     // assert
+#include <chrono>      // std::chrono::steady_clock
+#include <cstddef>     // std::size_t
+#include <cstdint>     // std::uint64_t
+#include <exception>   // std::exception_ptr, std::current_exception, std::rethrow_exception
+#include <functional>  // std::invoke, std::less
+#include <map>         // std::map (topics by name)
+#include <memory>      // std::shared_ptr, std::unique_ptr, std::make_shared, std::make_unique
+#include <mutex>       // std::mutex, std::lock_guard
+#include <optional>    // std::optional
+#include <stop_token>  // std::stop_token
+#include <string>      // std::string, std::to_string
+#include <string_view> // std::string_view
+#include <type_traits> // std::is_invocable_v, std::invoke_result_t, std::is_copy_constructible_v
+#include <typeindex>   // std::type_index
+#include <typeinfo>    // typeid
+#include <utility>     // std::move, std::exchange, std::pair
+#include <vector>      // std::vector
+
+#include <eddy/bus/bus_observer.hpp>
+#include <eddy/bus/consumer_options.hpp>
+#include <eddy/bus/dead_letter.hpp>
+#include <eddy/bus/detail/fnv1a.hpp>
+#include <eddy/bus/detail/group_member.hpp>
+#include <eddy/bus/detail/topic_log.hpp>
+#include <eddy/bus/headers.hpp>
+#include <eddy/bus/offset_out_of_range.hpp>
+#include <eddy/bus/producer_sequence.hpp>
+#include <eddy/bus/record.hpp>
+#include <eddy/bus/subscription.hpp>
+#include <eddy/bus/topic_config.hpp>
+#include <eddy/core/awaitable.hpp>
+#include <eddy/core/error.hpp>
+#include <eddy/core/retry_policy.hpp>
+#include <eddy/core/scheduler.hpp>
+#include <eddy/core/stop_token.hpp>
+#include <eddy/core/task.hpp>
+#include <eddy/stream/stream.hpp>
+
+namespace eddy {
+
+/// An in-process event bus in Kafka's model: named topics of typed records split into
+/// partitions; producers `publish`; consumer groups share a topic's partitions among their
+/// members, each group with its own committed offsets; failing handlers are retried with a
+/// `retry_policy` and then dead-lettered. The same member names are meant for a bus on a real
+/// broker, so service code written against `event_bus` compiles against it.
+///
+/// Topics: `create_topic<T>(name, config)` creates `name` (records of type `T`, moved in and
+/// never serialized) and its dead-letter topic `name.DLQ` (same type and configuration).
+/// Creating a topic again with the same type and configuration does nothing; with another,
+/// or publishing/subscribing to an unknown topic or with another type, throws `eddy::error`.
+/// Partitions: a record goes to partition `fnv1a_64(key) % partitions` (FNV-1a over the key's
+/// bytes: the same on every run and platform; `partition_for` tells it). Offsets count from
+/// 0 per partition and keep growing when retention drops records (`topic_config`).
+/// Idempotent producer: `publish(topic, key, value, headers, producer_sequence)` lands once
+/// however often it is retried with the same producer id and sequence (`producer_sequence`).
+///
+/// Guarantees:
+/// - Order: per partition. Records of one key keep their publish order, as seen by every
+///   group (a group handles one record of a partition at a time and commits it before taking
+///   the next); nothing is ordered across partitions.
+/// - Delivery: at-least-once per group. A record is committed after its handler succeeded, or
+///   after it was dead-lettered. A record whose member left mid-record (`subscription::cancel`
+///   with a handler that ends in `eddy::operation_cancelled`, or a pull consumer destroyed
+///   before pulling again) is delivered again, to a remaining or later member. Without such
+///   departures every record is delivered to each group exactly once (a handler retried by the
+///   retry policy runs more than once on the same delivery). Every group sees every retained
+///   record, independently of other groups.
+/// - Rebalance: partition `p` belongs to the group's `p % n`th member in join order; every
+///   join and leave recomputes that, and a partition changes hands only between records:
+///   never do two members of one group handle the same partition at once. Members beyond
+///   the number of partitions stay idle until a member leaves.
+/// - Backpressure: records stay in the topic's log (bounded by retention) until a member takes
+///   one; a member holds at most `max_in_flight` records, so a slow consumer makes nothing
+///   buffer. Publishing never waits for consumers; with no retention limits the log grows.
+/// - Errors in handlers: retried on the bus scheduler after the policy's backoff (the
+///   partition waits meanwhile: blocking retries keep the order); errors the policy marks
+///   non-retryable are not retried; after the last attempt the record goes to `<topic>.DLQ`,
+///   same partition number, with the `dead_letter_header` entries, the observer is alerted, and
+///   the offset is committed, so a poison record never blocks its partition for good.
+///
+/// Lazy/eager: `publish` and the stop of a subscription are lazy tasks; topic creation,
+/// `subscribe`, `consume` (joining the group), `lag` and `stats` act at once.
+/// Where awaiters resume: `publish` completes synchronously (the caller continues on its own
+/// thread). Handlers run on the bus scheduler (`co_await scheduler.schedule()` before the first
+/// record and after each wait for records; a backoff resumes there too).
+/// Lifetime: the scheduler must outlive the bus; the bus must outlive every subscription's
+/// completed stop and every stream returned by `consume` (assert in the destructor).
+/// Thread-safety: every member may be called from any thread concurrently (one lock guards
+/// the bus's state; handlers and alerts run outside it).
+///
+///     eddy::event_bus bus(pool);
+///     bus.create_topic<order>("orders", {.partitions = 8});
+///     auto sub = bus.subscribe<order>("orders", "billing", bill, {.retry = {.max_attempts = 3}});
+///     eddy::publish_result r = co_await bus.publish("orders", o.customer, o);
+///     co_await sub.stop();
+template <class Scheduler>
+class event_bus {
+    static_assert(eddy::scheduler<Scheduler>,
+                  "eddy::event_bus<Scheduler>: the type does not model eddy::scheduler (it needs "
+                  "schedule(), schedule_after(duration) and now())");
+
+public:
+    using scheduler_type = Scheduler;
+    using time_point = std::chrono::steady_clock::time_point;
+    using duration = std::chrono::steady_clock::duration;
+
+    /// A bus whose handlers, timestamps and backoff run on `s`; `observer` gets its alerts.
+    explicit event_bus(Scheduler& s, bus_observer observer = {})
+        : m_scheduler(&s), m_observer(std::move(observer)) {}
+    event_bus(const event_bus&) = delete;
+    event_bus& operator=(const event_bus&) = delete;
+    ~event_bus() {
+#ifndef NDEBUG
+        for (const auto& [name, t] : m_topics) {
+            for (const auto& [group, g] : t->groups) {
+                assert(g.members.empty() &&
+                       "eddy::event_bus destroyed while a subscription or consume stream of it "
+                       "is still active");
+            }
+        }
+#endif
+    }
+
+    /// The scheduler given at construction.
+    [[nodiscard]] Scheduler& scheduler() const noexcept { return *m_scheduler; }
+
+    /// Creates topic `name` of records of type `T`, and its dead-letter topic `name.DLQ`.
+    /// Eager. Errors: `eddy::error` for an invalid `config`, or when `name` (or `name.DLQ`)
+    /// exists with another value type or configuration; creating it again the same way does
+    /// nothing. `T` must be copy constructible (dead letters and pull consumers copy it).
+    ///
+    ///     bus.create_topic<order>("orders", {.partitions = 4, .retention_count = 1000});
+    template <class T>
+    void create_topic(std::string name, topic_config config = {}) {
+        static_assert(std::is_object_v<T> && !std::is_const_v<T>,
+                      "eddy::event_bus::create_topic<T>: T must be a non-const object type");
+        static_assert(std::is_copy_constructible_v<T>,
+                      "eddy::event_bus::create_topic<T>: T must be copy constructible (dead "
+                      "letters and pull consumers copy the value)");
+        config.validate();
+        std::lock_guard lock(m_mutex);
+        detail::topic_log<T>& t = make_topic<T>(name, config, false);
+        if (!t.is_dead_letter && t.dead_letters == nullptr) {
+            t.dead_letters = &make_topic<T>(dead_letter_topic(name), config, true);
+        }
+    }
+
+    /// Whether topic `name` exists.
+    [[nodiscard]] bool has_topic(std::string_view name) const {
+        std::lock_guard lock(m_mutex);
+        return m_topics.find(name) != m_topics.end();
+    }
+
+    /// The partition a record with `key` goes to in `topic`. Errors: unknown topic.
+    [[nodiscard]] std::size_t partition_for(std::string_view topic, std::string_view key) const {
+        std::lock_guard lock(m_mutex);
+        const detail::topic_base& t = find_topic(topic, "partition_for");
+        return static_cast<std::size_t>(detail::fnv1a_64(key) % t.config.partitions);
+    }
+
+    /// `co_await bus.publish(topic, key, value, headers)` appends a record to the partition of
+    /// `key` and yields where it landed. The record's timestamp is the scheduler's `now()`.
+    /// Lazy; completes synchronously when awaited (never waits for consumers); idle members
+    /// owning the partition are woken (they continue on the bus scheduler).
+    /// Errors: `eddy::error` when `topic` does not exist or holds another type than `T`.
+    /// Thread-safety: concurrent publishes to one partition are ordered by the bus's lock.
+    ///
+    ///     eddy::publish_result r = co_await bus.publish("orders", "customer-7", o, {{"v", "2"}});
+    template <class T>
+    [[nodiscard]] task<publish_result> publish(std::string topic, std::string key, T value,
+                                               headers h = {}) {
+        co_return append_to<T>(topic, std::move(key), std::move(h), std::move(value), nullptr);
+    }
+
+    /// The idempotent form: as above, but a publish retried with the same `seq` lands once
+    /// (see `producer_sequence` for the rules); a duplicate yields where the original landed.
+    /// Errors: as above, and `eddy::error` for a sequence gap or a duplicate older than
+    /// `producer_sequence::window` (nothing is appended then).
+    ///
+    ///     auto r = co_await bus.publish("orders", key, o, {}, {"relay-1", 17});
+    template <class T>
+    [[nodiscard]] task<publish_result> publish(std::string topic, std::string key, T value,
+                                               headers h, producer_sequence seq) {
+        co_return append_to<T>(topic, std::move(key), std::move(h), std::move(value), &seq);
+    }
+
+    /// Joins consumer group `group` of `topic` as a push member: the bus calls
+    /// `co_await handler(record)` for each record of the partitions assigned to the member, and
+    /// commits its offset when the handler succeeds. `handler` is called with a
+    /// `const record<T>&` (the stored record, shared by all groups; valid until the returned
+    /// awaitable finishes) or, if it only accepts `record<T>&`, with a copy made per attempt;
+    /// it returns an awaitable (typically `eddy::task<void>`). With `max_in_flight > 1` it is
+    /// called concurrently (for different partitions).
+    /// Eager: the member joins (a rebalance) before `subscribe` returns; a new group starts at
+    /// `options.start`. Handlers run on the bus scheduler with the subscription's stop token.
+    /// Retries and dead letters: see the class comment and `consumer_options`. An
+    /// `eddy::operation_cancelled` from a handler after `subscription::cancel()` abandons the
+    /// record (redelivered); otherwise it is an error like any other (never retried). A
+    /// record of a dead-letter topic (which has none of its own) that exhausts its attempts
+    /// is not committed: the member stops, and `subscription::stop()` rethrows its error.
+    /// Errors: `eddy::error` for an unknown topic, another type, or invalid `options` (eager).
+    /// Lifetime: the handler is moved into the member and lives until its stop completes. A
+    /// capturing lambda must not itself be a coroutine (g++ 12 miscompiles those): let it
+    /// return the task of a coroutine that takes its state by value, as below.
+    ///
+    ///     auto sub = bus.subscribe<order>("orders", "billing",
+    ///                                     [&ledger](const eddy::record<order>& r) {
+    ///                                         return bill(&ledger, r.value); });
+    template <class T, class Handler>
+    [[nodiscard]] subscription subscribe(std::string topic, std::string group, Handler handler,
+                                         consumer_options options = {}) {
+        constexpr bool by_const = std::is_invocable_v<Handler&, const record<T>&>;
+        constexpr bool by_ref = std::is_invocable_v<Handler&, record<T>&>;
+        static_assert(by_const || by_ref,
+                      "eddy::event_bus::subscribe<T>: the handler must be callable with a "
+                      "const eddy::record<T>& (or an eddy::record<T>&)");
+        if constexpr (by_const || by_ref) {
+            using result =
+                std::invoke_result_t<Handler&,
+                                     std::conditional_t<by_const, const record<T>&, record<T>&>>;
+            static_assert(eddy::awaitable<result>,
+                          "eddy::event_bus::subscribe<T>: the handler must return an awaitable "
+                          "(e.g. eddy::task<void>)");
+        }
+        options.validate();
+        auto member = std::make_shared<push_member<T, Handler>>(this, std::move(group),
+                                                                std::move(handler), options);
+        {
+            std::lock_guard lock(m_mutex);
+            member->topic = &typed_topic<T>(topic, "subscribe");
+            member->group = &join(*member->topic, member->group_name, member, options.start);
+        }
+        wake_group(*member->group);
+        for (std::size_t i = 0; i < options.max_in_flight; ++i) {
+            member->scope.spawn(push_worker<T, Handler>(this, member.get()));
+        }
+        return subscription(std::move(member));
+    }
+
+    /// Joins consumer group `group` of `topic` as a pull member: the stream yields copies of
+    /// the records of the partitions assigned to it, in order per partition. A record's offset
+    /// is committed when the consumer pulls the next one (`next()`); destroying the stream
+    /// leaves the group and does NOT commit the last record yielded, which is delivered again
+    /// to another (or a later) member. One record in flight (no look-ahead); no retries or
+    /// dead letters in this form (the consumer handles its errors).
+    /// Eager: joins (a rebalance) before returning; the stream is lazy and endless: `next()`
+    /// waits for a record (on the awaiting coroutine's stop token: a stop request ends it with
+    /// `eddy::operation_cancelled`) and then resumes on the bus scheduler; a record already
+    /// there is yielded without suspending.
+    /// Errors: `eddy::error` for an unknown topic, another type or invalid options (eager);
+    /// `next()` throws `eddy::offset_out_of_range` when the group is behind retention and
+    /// `options.on_out_of_range` is `none`. A stream that ended that way (or by cancellation)
+    /// has left the group at once; its partitions go to the remaining members.
+    /// Lifetime: the bus must outlive the stream. Thread-safety: see `eddy::stream`.
+    ///
+    ///     auto s = bus.consume<order>("orders", "audit");
+    ///     for (auto r = co_await s.next(); r; r = co_await s.next()) audit(r->value);
+    template <class T>
+    [[nodiscard]] stream<record<T>> consume(std::string topic, std::string group,
+                                            consumer_options options = {}) {
+        options.validate();
+        pull_membership<T> m;
+        m.bus = this;
+        m.group_name = std::move(group);
+        m.member = std::make_shared<detail::group_member>();
+        {
+            std::lock_guard lock(m_mutex);
+            m.topic = &typed_topic<T>(topic, "consume");
+            m.group = &join(*m.topic, m.group_name, m.member, options.start);
+        }
+        wake_group(*m.group);
+        return pull<T>(std::move(m), options.on_out_of_range);
+    }
+
+    /// Per partition of `topic`: how many records group `group` has not committed yet (the
+    /// partition's end offset minus the group's committed offset; records in flight count,
+    /// and so do records retention dropped before the group read them).
+    /// Errors: `eddy::error` for an unknown topic or a group that never had a member.
+    [[nodiscard]] std::vector<std::uint64_t> lag(std::string_view topic,
+                                                 std::string_view group) const {
+        std::lock_guard lock(m_mutex);
+        const detail::topic_base& t = find_topic(topic, "lag");
+        auto it = t.groups.find(group);
+        if (it == t.groups.end()) {
+            throw error("eddy::event_bus::lag: topic '" + std::string(topic) +
+                        "' has no consumer group '" + std::string(group) + "'");
+        }
+        std::vector<std::uint64_t> out(t.config.partitions);
+        for (std::size_t p = 0; p < out.size(); ++p) {
+            out[p] = t.end[p] - it->second.committed[p];
+        }
+        return out;
+    }
+
+    /// Per partition of `topic`: the earliest retained offset (after applying age retention at
+    /// `now()`). Errors: unknown topic.
+    [[nodiscard]] std::vector<std::uint64_t> begin_offsets(std::string_view topic) {
+        std::lock_guard lock(m_mutex);
+        detail::topic_base& t = find_topic(topic, "begin_offsets");
+        t.prune(m_scheduler->now());
+        return t.begin;
+    }
+
+    /// Per partition of `topic`: the offset the next record will get. Errors: unknown topic.
+    [[nodiscard]] std::vector<std::uint64_t> end_offsets(std::string_view topic) const {
+        std::lock_guard lock(m_mutex);
+        return find_topic(topic, "end_offsets").end;
+    }
+
+    /// A snapshot of the counters of `topic` (see `topic_stats`). Errors: unknown topic.
+    [[nodiscard]] topic_stats stats(std::string_view topic) const {
+        std::lock_guard lock(m_mutex);
+        return find_topic(topic, "stats").stats;
+    }
+
+private:
+    using wake_list = std::vector<std::shared_ptr<detail::group_member>>;
+
+    // ----- topics (callers hold m_mutex) -----
+
+    template <class T>
+    detail::topic_log<T>& make_topic(const std::string& name, const topic_config& config,
+                                     bool dead_letter) {
+        auto it = m_topics.find(name);
+        if (it == m_topics.end()) {
+            auto t = std::make_unique<detail::topic_log<T>>(name, std::type_index(typeid(T)),
+                                                            typeid(T).name(), config, dead_letter);
+            it = m_topics.emplace(name, std::move(t)).first;
+            return static_cast<detail::topic_log<T>&>(*it->second);
+        }
+        detail::topic_base& existing = *it->second;
+        if (existing.type != std::type_index(typeid(T))) {
+            throw error("eddy::event_bus::create_topic: topic '" + name +
+                        "' exists with values of type " + existing.type_name + ", not " +
+                        typeid(T).name());
+        }
+        if (!(existing.config == config)) {
+            throw error("eddy::event_bus::create_topic: topic '" + name +
+                        "' exists with another configuration (partitions " +
+                        std::to_string(existing.config.partitions) + ", retention_count " +
+                        std::to_string(existing.config.retention_count) + ")");
+        }
+        return static_cast<detail::topic_log<T>&>(existing);
+    }
+
+    detail::topic_base& find_topic(std::string_view name, const char* op) const {
+        auto it = m_topics.find(name);
+        if (it == m_topics.end()) {
+            throw error(std::string("eddy::event_bus::") + op + ": unknown topic '" +
+                        std::string(name) + "' (create it with create_topic first)");
+        }
+        return *it->second;
+    }
+
+    template <class T>
+    detail::topic_log<T>& typed_topic(std::string_view name, const char* op) const {
+        detail::topic_base& t = find_topic(name, op);
+        if (t.type != std::type_index(typeid(T))) {
+            throw error(std::string("eddy::event_bus::") + op + ": topic '" + std::string(name) +
+                        "' holds values of type " + t.type_name + ", not " + typeid(T).name());
+        }
+        return static_cast<detail::topic_log<T>&>(t);
+    }
+
+    // Without the lock: the body of both publish forms.
+    template <class T>
+    publish_result append_to(const std::string& topic, std::string key, headers h, T value,
+                             const producer_sequence* seq) {
+        wake_list woken;
+        publish_result result;
+        {
+            std::lock_guard lock(m_mutex);
+            detail::topic_log<T>& t = typed_topic<T>(topic, "publish");
+            const auto p = static_cast<std::size_t>(detail::fnv1a_64(key) % t.config.partitions);
+            detail::producer_partition* producer = nullptr;
+            if (seq != nullptr) {
+                auto it = t.producers.find(seq->producer);
+                if (it == t.producers.end()) {
+                    it = t.producers
+                             .emplace(seq->producer,
+                                      std::vector<detail::producer_partition>(t.config.partitions))
+                             .first;
+                }
+                producer = &it->second[p];
+                if (std::optional<publish_result> original = duplicate(t, *producer, *seq, p)) {
+                    ++t.stats.deduplicated;
+                    return *original;
+                }
+            }
+            result =
+                t.append(p, std::move(key), std::move(h), std::move(value), m_scheduler->now());
+            if (producer != nullptr) {
+                producer->any = true;
+                producer->last = seq->sequence;
+                producer->recent.emplace_back(seq->sequence, result.offset);
+                if (producer->recent.size() > producer_sequence::window) {
+                    producer->recent.pop_front();
+                }
+            }
+            collect_owner(t, p, woken);
+        }
+        wake(woken);
+        return result;
+    }
+
+    // Under the lock: where the original of a duplicate landed, nothing for the next sequence,
+    // or an error (a gap, a duplicate too old to tell).
+    static std::optional<publish_result> duplicate(const detail::topic_base& t,
+                                                   const detail::producer_partition& producer,
+                                                   const producer_sequence& seq, std::size_t p) {
+        if (!producer.any || seq.sequence == producer.last + 1) {
+            return std::nullopt;
+        }
+        for (const auto& [sequence, offset] : producer.recent) {
+            if (sequence == seq.sequence) {
+                return publish_result{p, offset};
+            }
+        }
+        const std::string where = "producer '" + seq.producer + "' on topic '" + t.name +
+                                  "' partition " + std::to_string(p) + ": sequence " +
+                                  std::to_string(seq.sequence) + ", last accepted " +
+                                  std::to_string(producer.last);
+        if (seq.sequence > producer.last) {
+            throw error("eddy::event_bus::publish: sequence gap for " + where +
+                        " (each sequence must be the last + 1)");
+        }
+        throw error("eddy::event_bus::publish: duplicate older than the remembered window for " +
+                    where);
+    }
+
+    // ----- groups (callers hold m_mutex unless said otherwise) -----
+
+    detail::consumer_group& join(detail::topic_base& t, const std::string& group,
+                                 std::shared_ptr<detail::group_member> member, offset_reset start) {
+        auto it = t.groups.find(group);
+        if (it == t.groups.end()) {
+            t.prune(m_scheduler->now());
+            detail::consumer_group g;
+            g.committed = start == offset_reset::latest ? t.end : t.begin;
+            g.busy.assign(t.config.partitions, 0);
+            it = t.groups.emplace(group, std::move(g)).first;
+        }
+        it->second.members.push_back(std::move(member));
+        return it->second;
+    }
+
+    // Without the lock: wakes every member of the group (after a join: partitions moved).
+    void wake_group(detail::consumer_group& g) {
+        wake_list woken;
+        {
+            std::lock_guard lock(m_mutex);
+            woken = g.members;
+        }
+        wake(woken);
+    }
+
+    // Without the lock: `member` leaves the group (idempotent); its in-flight records are not
+    // touched (their worker finishes them); everyone left is woken (a rebalance).
+    void leave(detail::consumer_group& g, detail::group_member& member) {
+        wake_list woken;
+        {
+            std::lock_guard lock(m_mutex);
+            member.leaving = true;
+            for (auto it = g.members.begin(); it != g.members.end(); ++it) {
+                if (it->get() == &member) {
+                    g.members.erase(it);
+                    break;
+                }
+            }
+            woken = g.members;
+        }
+        member.wake.set();
+        wake(woken);
+    }
+
+    void collect_owner(detail::topic_base& t, std::size_t p, wake_list& woken) {
+        for (auto& [name, g] : t.groups) {
+            if (!g.members.empty() && g.busy[p] == 0) {
+                woken.push_back(g.members[p % g.members.size()]);
+            }
+        }
+    }
+
+    static void wake(wake_list& woken) {
+        for (auto& m : woken) {
+            m->wake.set();
+        }
+    }
+
+    template <class T>
+    struct claim_result {
+        enum class kind { work, idle, leave, out_of_range };
+        kind what = kind::idle;
+        std::size_t partition = 0;
+        typename detail::topic_log<T>::record_ptr record;
+        std::exception_ptr error;
+    };
+
+    // Without the lock: the next record for `member`, from a partition it owns that has no
+    // record in flight in the group (round robin over partitions); marks that partition busy.
+    // `idle` resets the member's wake event under the lock (see group_member::wake).
+    template <class T>
+    claim_result<T> claim(detail::topic_log<T>& t, detail::consumer_group& g,
+                          const std::string& group, detail::group_member& member,
+                          offset_reset on_out_of_range) {
+        using kind = typename claim_result<T>::kind;
+        std::lock_guard lock(m_mutex);
+        if (member.leaving) {
+            return {kind::leave, 0, nullptr, nullptr};
+        }
+        t.prune(m_scheduler->now());
+        const std::size_t n = t.config.partitions;
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t p = (member.cursor + i) % n;
+            if (g.owner(p) != &member || g.busy[p] != 0) {
+                continue;
+            }
+            std::uint64_t& position = g.committed[p];
+            if (position < t.begin[p]) {
+                if (on_out_of_range == offset_reset::none) {
+                    return {kind::out_of_range, p, nullptr,
+                            std::make_exception_ptr(
+                                offset_out_of_range(t.name, group, p, position, t.begin[p]))};
+                }
+                position = on_out_of_range == offset_reset::earliest ? t.begin[p] : t.end[p];
+            }
+            if (position >= t.end[p]) {
+                continue;
+            }
+            g.busy[p] = 1;
+            member.cursor = p + 1;
+            ++t.stats.delivered;
+            return {kind::work, p, t.at(p, position), nullptr};
+        }
+        member.wake.reset();
+        return {kind::idle, 0, nullptr, nullptr};
+    }
+
+    // Without the lock: the record at `offset` of `p` is done (committed) or given back.
+    void finish(detail::consumer_group& g, std::size_t p, std::uint64_t offset, bool commit) {
+        wake_list woken;
+        {
+            std::lock_guard lock(m_mutex);
+            if (commit) {
+                g.committed[p] = offset + 1;
+            }
+            g.busy[p] = 0;
+            if (!g.members.empty()) {
+                woken.push_back(g.members[p % g.members.size()]);
+            }
+        }
+        wake(woken);
+    }
+
+    void count_retry(detail::topic_base& t) {
+        std::lock_guard lock(m_mutex);
+        ++t.stats.retried;
+    }
+
+    // Without the lock: sends `rec` to the topic's dead-letter topic (same partition), commits
+    // it, and returns the alert for the observer.
+    template <class T>
+    dead_letter_alert dead_letter(detail::topic_log<T>& t, detail::consumer_group& g,
+                                  const std::string& group, const record<T>& rec,
+                                  const std::exception_ptr& failure, std::size_t attempts,
+                                  time_point first_failure, time_point last_failure) {
+        dead_letter_alert alert;
+        alert.topic = t.name;
+        alert.group = group;
+        alert.partition = rec.partition;
+        alert.offset = rec.offset;
+        alert.error_type = "unknown";
+        alert.attempts = attempts;
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            alert.error_type = typeid(e).name();
+            alert.error_message = e.what();
+        } catch (...) {
+        }
+        eddy::headers h = rec.headers;
+        h.set(std::string(dead_letter_header::topic), t.name);
+        h.set(std::string(dead_letter_header::partition), std::to_string(rec.partition));
+        h.set(std::string(dead_letter_header::offset), std::to_string(rec.offset));
+        h.set(std::string(dead_letter_header::group), group);
+        h.set(std::string(dead_letter_header::error_type), alert.error_type);
+        h.set(std::string(dead_letter_header::error_message), alert.error_message);
+        h.set(std::string(dead_letter_header::attempts), std::to_string(attempts));
+        h.set(std::string(dead_letter_header::first_failure),
+              std::to_string(std::chrono::nanoseconds(first_failure.time_since_epoch()).count()));
+        h.set(std::string(dead_letter_header::last_failure),
+              std::to_string(std::chrono::nanoseconds(last_failure.time_since_epoch()).count()));
+        T value(rec.value);
+        wake_list woken;
+        {
+            std::lock_guard lock(m_mutex);
+            detail::topic_log<T>& dlq = *t.dead_letters;
+            const publish_result r = dlq.append(rec.partition, rec.key, std::move(h),
+                                                std::move(value), m_scheduler->now());
+            alert.dlq_offset = r.offset;
+            ++t.stats.dead_lettered;
+            collect_owner(dlq, rec.partition, woken);
+            g.committed[rec.partition] = rec.offset + 1;
+            g.busy[rec.partition] = 0;
+            if (!g.members.empty()) {
+                woken.push_back(g.members[rec.partition % g.members.size()]);
+            }
+        }
+        wake(woken);
+        return alert;
+    }
+
+    // ----- push members -----
+
+    template <class T, class Handler>
+    class push_member final : public detail::subscription_state {
+    public:
+        push_member(event_bus* b, std::string g, Handler h, consumer_options o)
+            : bus(b), group_name(std::move(g)), handler(std::move(h)), options(std::move(o)) {}
+
+        void leave() override { bus->leave(*group, *this); }
+
+        event_bus* bus;
+        detail::topic_log<T>* topic = nullptr;
+        detail::consumer_group* group = nullptr;
+        std::string group_name;
+        Handler handler;
+        consumer_options options;
+    };
+
+    // One of a push member's `max_in_flight` loops. Static, parameters by value: coroutine
+    // state never lives in lambda captures (g++ 12 bug 100611 pattern); the member is owned by
+    // its subscription, which outlives this (its scope joins us).
+    template <class T, class Handler>
+    static task<void> push_worker(event_bus* bus, push_member<T, Handler>* m) {
+        using kind = typename claim_result<T>::kind;
+        co_await bus->m_scheduler->schedule();
+        for (;;) {
+            claim_result<T> c =
+                bus->claim(*m->topic, *m->group, m->group_name, *m, m->options.on_out_of_range);
+            if (c.what == kind::leave) {
+                co_return;
+            }
+            if (c.what == kind::out_of_range) {
+                m->set_failure(c.error);
+                bus->leave(*m->group, *m);
+                co_return;
+            }
+            if (c.what == kind::work) {
+                co_await process<T, Handler>(bus, m, std::move(c.record));
+                continue;
+            }
+            bool cancelled = false;
+            try {
+                co_await m->wake.wait();
+            } catch (const operation_cancelled&) {
+                cancelled = true; // cancel(): it also leaves the group
+            }
+            if (cancelled) {
+                co_return;
+            }
+            co_await bus->m_scheduler->schedule();
+        }
+    }
+
+    // Handles one record: attempts, backoff, then commit, give back or dead letter. Never
+    // throws (everything ends in one of those).
+    template <class T, class Handler>
+    static task<void> process(event_bus* bus, push_member<T, Handler>* m,
+                              typename detail::topic_log<T>::record_ptr rec) {
+        Scheduler& s = *bus->m_scheduler;
+        retry_state state;
+        const time_point start = s.now();
+        time_point first_failure{};
+        time_point last_failure{};
+        std::exception_ptr failure;
+        for (;;) {
+            failure = nullptr;
+            try {
+                if constexpr (std::is_invocable_v<Handler&, const record<T>&>) {
+                    co_await std::invoke(m->handler, *rec);
+                } else {
+                    record<T> copy(*rec);
+                    co_await std::invoke(m->handler, copy);
+                }
+            } catch (...) {
+                failure = std::current_exception();
+            }
+            if (!failure) {
+                bus->finish(*m->group, rec->partition, rec->offset, true);
+                co_return;
+            }
+            const std::stop_token token = co_await get_stop_token();
+            if (token.stop_requested()) { // cancel(): give the record back uncommitted
+                bus->finish(*m->group, rec->partition, rec->offset, false);
+                co_return;
+            }
+            last_failure = s.now();
+            if (state.attempt() == 1) {
+                first_failure = last_failure;
+            }
+            std::optional<duration> wait;
+            try {
+                wait = state.on_failure(m->options.retry, last_failure - start, failure);
+            } catch (...) {
+                failure = std::current_exception(); // the non_retryable predicate threw
+            }
+            if (!wait) {
+                break;
+            }
+            bus->count_retry(*m->topic);
+            bool cancelled = false;
+            try {
+                co_await s.schedule_after(*wait);
+            } catch (const operation_cancelled&) {
+                cancelled = true;
+            }
+            if (cancelled) {
+                bus->finish(*m->group, rec->partition, rec->offset, false);
+                co_return;
+            }
+        }
+        if (m->topic->dead_letters == nullptr) {
+            // A dead-letter topic has no dead-letter topic: the member stops with the error
+            // and the record stays uncommitted.
+            m->set_failure(failure);
+            bus->finish(*m->group, rec->partition, rec->offset, false);
+            bus->leave(*m->group, *m);
+            co_return;
+        }
+        const dead_letter_alert alert =
+            bus->dead_letter(*m->topic, *m->group, m->group_name, *rec, failure, state.attempt(),
+                             first_failure, last_failure);
+        if (bus->m_observer.on_dead_letter) {
+            try {
+                bus->m_observer.on_dead_letter(alert);
+            } catch (...) { // an alert must not block the partition
+            }
+        }
+    }
+
+    // ----- pull members -----
+
+    // The membership of a pull consumer, a parameter of its stream's frame: destroying the
+    // frame (pulled or not) leaves the group and gives back the record in flight.
+    template <class T>
+    struct pull_membership {
+        pull_membership() = default;
+        pull_membership(pull_membership&& o) noexcept
+            : bus(o.bus), topic(o.topic), group(o.group), group_name(std::move(o.group_name)),
+              member(std::move(o.member)), in_flight(std::exchange(o.in_flight, std::nullopt)) {}
+        pull_membership& operator=(pull_membership&&) = delete;
+        ~pull_membership() { release(); }
+
+        // Leaves the group now (idempotent), giving back the record in flight.
+        void release() {
+            if (!member || group == nullptr) {
+                return;
+            }
+            if (in_flight) {
+                bus->finish(*group, in_flight->first, in_flight->second, false);
+                in_flight.reset();
+            }
+            bus->leave(*group, *member);
+            member.reset();
+        }
+
+        event_bus* bus = nullptr;
+        detail::topic_log<T>* topic = nullptr;
+        detail::consumer_group* group = nullptr;
+        std::string group_name;
+        std::shared_ptr<detail::group_member> member;
+        std::optional<std::pair<std::size_t, std::uint64_t>> in_flight; // yielded, uncommitted
+    };
+
+    template <class T>
+    static stream<record<T>> pull(pull_membership<T> m, offset_reset on_out_of_range) {
+        using kind = typename claim_result<T>::kind;
+        for (;;) {
+            if (m.in_flight) { // the consumer pulled again: the record it had is done
+                m.bus->finish(*m.group, m.in_flight->first, m.in_flight->second, true);
+                m.in_flight.reset();
+            }
+            claim_result<T> c =
+                m.bus->claim(*m.topic, *m.group, m.group_name, *m.member, on_out_of_range);
+            if (c.what == kind::out_of_range) {
+                m.release(); // an ended stream is no member: its partitions go to the others
+                std::rethrow_exception(c.error);
+            }
+            if (c.what == kind::leave) {
+                co_return;
+            }
+            if (c.what == kind::work) {
+                m.in_flight.emplace(c.partition, c.record->offset);
+                co_yield record<T>(*c.record);
+                continue;
+            }
+            bool cancelled = false;
+            try {
+                co_await m.member->wake.wait();
+            } catch (const operation_cancelled&) {
+                cancelled = true;
+            }
+            if (cancelled) {
+                m.release();
+                throw operation_cancelled();
+            }
+            co_await m.bus->m_scheduler->schedule();
+        }
+    }
+
+    Scheduler* m_scheduler;
+    bus_observer m_observer;
+    mutable std::mutex m_mutex;
+    std::map<std::string, std::unique_ptr<detail::topic_base>, std::less<>> m_topics;
+};
+
+} // namespace eddy
