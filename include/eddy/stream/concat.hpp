@@ -1,20 +1,17 @@
 // eddy/stream/concat.hpp - eddy::concat(sources...): one stream after another.
 #pragma once
 
-#include <concepts> // std::convertible_to
 #include <optional> // std::optional
 #include <utility>  // std::move
 #include <vector>   // std::vector
 
+#include <eddy/stream/detail/stream_list.hpp>
 #include <eddy/stream/stream.hpp>
+#include <eddy/stream/streamable.hpp>
 
 namespace eddy {
 
 namespace detail {
-// A stream, or a pipeline (anything that converts to the stream of its value_type).
-template <class S>
-concept concat_source = std::convertible_to<S, stream<typename S::value_type>>;
-
 template <class T>
 stream<T> concat_body(std::vector<stream<T>> sources) {
     for (stream<T>& slot : sources) {
@@ -46,20 +43,16 @@ stream<T> concat_body(std::vector<stream<T>> sources) {
 /// Thread-safety: none; one consumer pulls.
 ///
 ///     auto all = eddy::concat(eddy::just(1, 2), eddy::from(more)); // 1, 2, then more's values
-template <detail::concat_source First, class... Rest>
+template <streamable First, class... Rest>
 [[nodiscard]] stream<typename First::value_type> concat(First first, Rest... rest) {
     using T = typename First::value_type;
-    if constexpr (!(std::convertible_to<Rest, stream<T>> && ...)) {
-        static_assert((std::convertible_to<Rest, stream<T>> && ...),
+    if constexpr (!detail::all_streams_of<T, Rest...>) {
+        static_assert(detail::all_streams_of<T, Rest...>,
                       "eddy::concat: every source must be a stream (or pipeline) of the same "
                       "element type as the first");
         return {};
     } else {
-        std::vector<stream<T>> sources;
-        sources.reserve(1 + sizeof...(Rest));
-        sources.emplace_back(std::move(first));
-        (sources.emplace_back(std::move(rest)), ...);
-        return detail::concat_body(std::move(sources));
+        return detail::concat_body(detail::stream_list<T>(std::move(first), std::move(rest)...));
     }
 }
 

@@ -1,21 +1,17 @@
 // eddy/stream/merge.hpp - eddy::merge(sources...): several streams interleaved as values arrive.
 #pragma once
 
-#include <concepts>    // std::convertible_to
-#include <type_traits> // std::is_same_v
-#include <utility>     // std::move
-#include <vector>      // std::vector
+#include <utility> // std::move
+#include <vector>  // std::vector
 
 #include <eddy/stream/detail/merge_body.hpp>
+#include <eddy/stream/detail/stream_list.hpp>
 #include <eddy/stream/stream.hpp>
+#include <eddy/stream/streamable.hpp>
 
 namespace eddy {
 
-namespace detail {
-// A stream, or a pipeline (anything that converts to the stream of its value_type).
-template <class S>
-concept merge_source = std::convertible_to<S, stream<typename S::value_type>>;
-} // namespace detail
+namespace detail {} // namespace detail
 
 /// A stream of the values of every source, interleaved in the order they arrive: each source
 /// is pulled by background work of its own, the values of one source keep their order, and the
@@ -47,20 +43,16 @@ concept merge_source = std::convertible_to<S, stream<typename S::value_type>>;
 ///
 ///     auto events = eddy::merge(eddy::from(orders), eddy::from(payments)); // as they arrive
 ///     co_await eddy::for_each(std::move(events), handle);
-template <detail::merge_source First, class... Rest>
+template <streamable First, class... Rest>
 [[nodiscard]] stream<typename First::value_type> merge(First first, Rest... rest) {
     using T = typename First::value_type;
-    if constexpr (!(std::convertible_to<Rest, stream<T>> && ...)) {
-        static_assert((std::convertible_to<Rest, stream<T>> && ...),
+    if constexpr (!detail::all_streams_of<T, Rest...>) {
+        static_assert(detail::all_streams_of<T, Rest...>,
                       "eddy::merge: every source must be a stream (or pipeline) of the same "
                       "element type as the first");
         return {};
     } else {
-        std::vector<stream<T>> sources;
-        sources.reserve(1 + sizeof...(Rest));
-        sources.emplace_back(std::move(first));
-        (sources.emplace_back(std::move(rest)), ...);
-        return detail::merge_body(std::move(sources));
+        return detail::merge_body(detail::stream_list<T>(std::move(first), std::move(rest)...));
     }
 }
 
