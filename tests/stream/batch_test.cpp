@@ -8,120 +8,43 @@
 
 #include <chrono>
 #include <cstddef>
-#include <exception>
 #include <memory>
 #include <optional>
 #include <stdexcept>
-#include <stop_token>
-#include <utility>
 #include <vector>
 
 #include <eddy/core/error.hpp>
-#include <eddy/core/stop_token.hpp>
-#include <eddy/core/sync_wait.hpp>
-#include <eddy/core/task.hpp>
 #include <eddy/core/thread_pool.hpp>
 #include <eddy/core/virtual_time_scheduler.hpp>
-#include <eddy/core/when_all.hpp>
 #include <eddy/stream/filter.hpp>
 #include <eddy/stream/to_vector.hpp>
 
 #include <support/counted.hpp>
+#include <support/stream_consumers.hpp>
 #include <support/stream_sources.hpp>
+#include <support/timed_streams.hpp>
 
 using eddy::stream;
-using eddy::task;
 using eddy::virtual_time_scheduler;
+using eddy::test::all;
+using eddy::test::arrivals;
 using eddy::test::counted;
+using eddy::test::is;
+using eddy::test::pull_one;
+using eddy::test::record;
+using eddy::test::recorded;
+using eddy::test::run_stopped_after;
+using eddy::test::scripted;
+using eddy::test::virtual_time::duration;
+using eddy::test::virtual_time::epoch;
 using namespace std::chrono_literals;
-
-namespace {
-
-using duration = virtual_time_scheduler::duration;
-using time_point = virtual_time_scheduler::time_point;
 using ints = std::vector<int>;
-constexpr time_point epoch{};
-
-struct step {
-    duration at; // absolute virtual time of the value
-    int value;
-};
-
-// Yields each value at epoch + its time (at once when that has passed), then ends (or throws)
-// at epoch + `end`. Counts its pulls; holds a `counted` so a test can prove the frame was freed.
-stream<int> scripted(virtual_time_scheduler* vt, std::vector<step> steps, duration end, bool fail,
-                     int* pulls, counted guard) {
-    static_cast<void>(guard);
-    for (const step& s : steps) {
-        ++*pulls;
-        co_await vt->schedule_at(epoch + s.at);
-        co_yield s.value;
-    }
-    ++*pulls;
-    co_await vt->schedule_at(epoch + end);
-    if (fail) {
-        throw std::runtime_error("upstream failed");
-    }
-}
-
-struct got {
-    ints batch;
-    duration at;
-    bool operator==(const got&) const = default;
-};
-
-struct run_result {
-    std::vector<got> batches;
-    std::exception_ptr error;
-    duration ended_at{};
-};
-
-// Pulls to the end or the first exception, recording when each batch arrived.
-task<run_result> record(virtual_time_scheduler* vt, stream<ints> s) {
-    run_result r;
-    try {
-        for (;;) {
-            std::optional<ints> b = co_await s.next();
-            if (!b) {
-                break;
-            }
-            r.batches.push_back({std::move(*b), vt->now() - epoch});
-        }
-    } catch (...) {
-        r.error = std::current_exception();
-    }
-    r.ended_at = vt->now() - epoch;
-    co_return r;
-}
-
-template <class E>
-bool is(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const E&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
-task<void> stop_at(virtual_time_scheduler* vt, std::stop_source source, duration at) {
-    co_await vt->schedule_at(epoch + at);
-    source.request_stop();
-}
-
-task<std::optional<ints>> pull_one(stream<ints>* s) {
-    std::optional<ints> b = co_await s->next();
-    co_return b;
-}
-
-} // namespace
 
 TEST_CASE("batch: a synchronous upstream fills batches of n, then the partial one at the end",
           "[stream][batch]") {
     virtual_time_scheduler vt;
-    run_result r = vt.run(record(&vt, eddy::test::count_to(7) | eddy::batch(3, 1s, vt)));
-    REQUIRE(r.batches == std::vector<got>{{{1, 2, 3}, 0s}, {{4, 5, 6}, 0s}, {{7}, 0s}});
+    recorded<ints> r = vt.run(record(&vt, eddy::test::count_to(7) | eddy::batch(3, 1s, vt)));
+    REQUIRE(r.values == arrivals<ints>{{{1, 2, 3}, 0s}, {{4, 5, 6}, 0s}, {{7}, 0s}});
     REQUIRE_FALSE(r.error);
     REQUIRE(vt.pending_timers() == 0);
 }
@@ -136,20 +59,20 @@ TEST_CASE("batch: emitted when full or max_wait after its first value, at exact 
     // the next batch: the window is [first, first + max_wait)); {5} is due at 9 s; nothing
     // arrives from 9 s to 20 s, so nothing is emitted; {6, 7, 8} is full at 21 s; {9} is
     // flushed by the end at 23 s.
-    run_result r = vt.run(record(&vt, scripted(&vt,
-                                               {{1s, 1},
-                                                {2s, 2},
-                                                {5s, 3},
-                                                {6s, 4},
-                                                {7s, 5},
-                                                {20s, 6},
-                                                {20500ms, 7},
-                                                {21s, 8},
-                                                {22s, 9}},
-                                               23s, false, &pulls, counted{}) |
-                                          eddy::batch(3, 2s, vt)));
-    REQUIRE(r.batches ==
-            std::vector<got>{{{1, 2}, 3s}, {{3, 4}, 7s}, {{5}, 9s}, {{6, 7, 8}, 21s}, {{9}, 23s}});
+    recorded<ints> r = vt.run(record(&vt, scripted(&vt,
+                                                   {{1s, 1},
+                                                    {2s, 2},
+                                                    {5s, 3},
+                                                    {6s, 4},
+                                                    {7s, 5},
+                                                    {20s, 6},
+                                                    {20500ms, 7},
+                                                    {21s, 8},
+                                                    {22s, 9}},
+                                                   23s, false, counted{}, &pulls) |
+                                              eddy::batch(3, 2s, vt)));
+    REQUIRE(r.values ==
+            arrivals<ints>{{{1, 2}, 3s}, {{3, 4}, 7s}, {{5}, 9s}, {{6, 7, 8}, 21s}, {{9}, 23s}});
     REQUIRE_FALSE(r.error);
     REQUIRE(r.ended_at == 23s);
     REQUIRE(pulls == 10);
@@ -162,7 +85,7 @@ TEST_CASE("batch: an upstream error comes after the partial batch, on the follow
           "[stream][batch]") {
     virtual_time_scheduler vt;
     int pulls = 0;
-    stream<ints> s = scripted(&vt, {{1s, 1}, {2s, 2}}, 2500ms, true, &pulls, counted{}) |
+    stream<ints> s = scripted(&vt, {{1s, 1}, {2s, 2}}, 2500ms, true, counted{}, &pulls) |
                      eddy::batch(5, 10s, vt);
     REQUIRE(vt.run(pull_one(&s)) == ints{1, 2});
     REQUIRE(vt.now() == epoch + 2500ms);
@@ -173,8 +96,8 @@ TEST_CASE("batch: an upstream error comes after the partial batch, on the follow
 
 TEST_CASE("batch: an upstream error with no batch open comes at once", "[stream][batch]") {
     virtual_time_scheduler vt;
-    run_result r = vt.run(record(&vt, eddy::test::two_then_throw() | eddy::batch(2, 1s, vt)));
-    REQUIRE(r.batches == std::vector<got>{{{1, 2}, 0s}});
+    recorded<ints> r = vt.run(record(&vt, eddy::test::two_then_throw() | eddy::batch(2, 1s, vt)));
+    REQUIRE(r.values == arrivals<ints>{{{1, 2}, 0s}});
     REQUIRE(is<std::runtime_error>(r.error));
 }
 
@@ -183,7 +106,7 @@ TEST_CASE("batch: lazy, and one value of look-ahead while the consumer holds a d
     virtual_time_scheduler vt;
     int pulls = 0;
     stream<ints> s =
-        scripted(&vt, {{1s, 1}, {10s, 2}, {11s, 3}, {12s, 4}}, 13s, false, &pulls, counted{}) |
+        scripted(&vt, {{1s, 1}, {10s, 2}, {11s, 3}, {12s, 4}}, 13s, false, counted{}, &pulls) |
         eddy::batch(10, 2s, vt);
     vt.advance(1s);
     REQUIRE(pulls == 0);
@@ -207,9 +130,9 @@ TEST_CASE("batch: move-only values, and a pipeline upstream", "[stream][batch]")
     REQUIRE(*boxes[0][1] == 2);
     REQUIRE(*boxes[1][0] == 3);
 
-    run_result r = vt.run(record(&vt, eddy::test::count_to(6) | eddy::filter(eddy::test::is_even) |
-                                          eddy::batch(2, 1s, vt)));
-    REQUIRE(r.batches == std::vector<got>{{{2, 4}, 0s}, {{6}, 0s}});
+    recorded<ints> r = vt.run(record(
+        &vt, eddy::test::count_to(6) | eddy::filter(eddy::test::is_even) | eddy::batch(2, 1s, vt)));
+    REQUIRE(r.values == arrivals<ints>{{{2, 4}, 0s}, {{6}, 0s}});
 }
 
 TEST_CASE("batch: the consumer's stop request cancels the waiting next() and the upstream",
@@ -217,15 +140,11 @@ TEST_CASE("batch: the consumer's stop request cancels the waiting next() and the
     virtual_time_scheduler vt;
     int pulls = 0;
     counted::reset();
-    std::stop_source source;
-    auto [r, stopped] = vt.run(eddy::when_all(
-        eddy::with_stop_token(
-            record(&vt, scripted(&vt, {{1s, 1}, {2s, 2}, {50s, 3}}, 60s, false, &pulls, counted{}) |
-                            eddy::batch(2, 1h, vt)),
-            source.get_token()),
-        stop_at(&vt, source, 7s)));
-    static_cast<void>(stopped);
-    REQUIRE(r.batches == std::vector<got>{{{1, 2}, 2s}});
+    recorded<ints> r = run_stopped_after(
+        vt, 7s,
+        record(&vt, scripted(&vt, {{1s, 1}, {2s, 2}, {50s, 3}}, 60s, false, counted{}, &pulls) |
+                        eddy::batch(2, 1h, vt)));
+    REQUIRE(r.values == arrivals<ints>{{{1, 2}, 2s}});
     REQUIRE(is<eddy::operation_cancelled>(r.error));
     REQUIRE(r.ended_at == 7s);
     vt.run_until_idle();
@@ -239,7 +158,7 @@ TEST_CASE("batch: destroying the stream with a pull pending stops and frees the 
     int pulls = 0;
     counted::reset();
     {
-        stream<ints> s = scripted(&vt, {{1s, 1}, {1h, 2}}, 2h, false, &pulls, counted{}) |
+        stream<ints> s = scripted(&vt, {{1s, 1}, {1h, 2}}, 2h, false, counted{}, &pulls) |
                          eddy::batch(5, 1s, vt);
         REQUIRE(vt.run(pull_one(&s)) == ints{1}); // due at 2 s; the pull for 2 stays pending
         REQUIRE(vt.pending_timers() == 1);        // the upstream's, until 1 h
@@ -275,17 +194,6 @@ stream<int> from_pool(eddy::thread_pool* pool, int n, int pause_every, duration 
     }
 }
 
-task<std::vector<ints>> collect(stream<ints> s) {
-    std::vector<ints> out;
-    for (;;) {
-        std::optional<ints> b = co_await s.next();
-        if (!b) {
-            co_return out;
-        }
-        out.push_back(std::move(*b));
-    }
-}
-
 } // namespace
 
 TEST_CASE("batch on a thread_pool: every value exactly once, in order, no empty batch",
@@ -293,8 +201,8 @@ TEST_CASE("batch on a thread_pool: every value exactly once, in order, no empty 
     eddy::thread_pool pool(2);
     constexpr int n = 3'000;
     for (duration max_wait : {duration(20us), duration(200us), duration(1h)}) {
-        std::vector<ints> batches = eddy::sync_wait(
-            collect(from_pool(&pool, n, 50, 100us) | eddy::batch(7, max_wait, pool)));
+        std::vector<ints> batches =
+            all(from_pool(&pool, n, 50, 100us) | eddy::batch(7, max_wait, pool));
         ints flat;
         for (const ints& b : batches) {
             REQUIRE_FALSE(b.empty());

@@ -10,24 +10,24 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
-#include <stop_token>
 #include <utility>
 #include <vector>
 
 #include <eddy/core/error.hpp>
 #include <eddy/core/scheduler.hpp>
-#include <eddy/core/stop_token.hpp>
 #include <eddy/core/sync_wait.hpp>
 #include <eddy/core/task.hpp>
 #include <eddy/core/thread_pool.hpp>
 #include <eddy/core/virtual_time_scheduler.hpp>
-#include <eddy/core/when_all.hpp>
 #include <eddy/stream/count.hpp>
 #include <eddy/stream/map.hpp>
 #include <eddy/stream/to_vector.hpp>
 
 #include <support/counted.hpp>
+#include <support/mappers.hpp>
+#include <support/stream_consumers.hpp>
 #include <support/stream_sources.hpp>
+#include <support/timed_streams.hpp>
 
 using eddy::stream;
 using eddy::task;
@@ -35,28 +35,20 @@ using eddy::virtual_time_scheduler;
 using eddy::test::all;
 using eddy::test::count_to;
 using eddy::test::counted;
+using eddy::test::counted_source;
+using eddy::test::drain;
+using eddy::test::drained;
+using eddy::test::is;
+using eddy::test::run_stopped_after;
+using eddy::test::square;
+using eddy::test::take_n;
+using eddy::test::timed;
+using eddy::test::unbounded;
 using namespace std::chrono_literals;
 
 namespace {
 
 using time_point = virtual_time_scheduler::time_point;
-
-// Counts destructions of the frames that hold one (a producer body's RAII cleanup ran).
-struct frame_guard {
-    explicit frame_guard(int* d) : destroyed(d) {}
-    int* destroyed;
-    frame_guard(const frame_guard&) = delete;
-    frame_guard& operator=(const frame_guard&) = delete;
-    ~frame_guard() { ++*destroyed; }
-};
-
-// An endless, synchronous producer: as fast as it is allowed to be.
-stream<int> endless(int* produced) {
-    for (int i = 1;; ++i) {
-        ++*produced;
-        co_yield i;
-    }
-}
 
 struct lead_record {
     std::vector<int> leads; // produced - consumed, right after each value was taken
@@ -85,56 +77,7 @@ task<lead_record> consume_slowly(virtual_time_scheduler* vt, stream<int> s, cons
 // Yields 1, 2, ... each after `period` of virtual time, holding a frame_guard and a counted.
 stream<int> slow_source(virtual_time_scheduler* vt, virtual_time_scheduler::duration period,
                         int* destroyed, counted c) {
-    const frame_guard guard{destroyed};
-    for (int i = 1;; ++i) {
-        co_await vt->schedule_after(period);
-        co_yield i + 0 * c.id();
-    }
-}
-
-task<std::vector<int>> take_n(stream<int> s, int n) {
-    std::vector<int> out;
-    for (int i = 0; i < n; ++i) {
-        std::optional<int> v = co_await s.next();
-        out.push_back(*v);
-    }
-    co_return out; // s is destroyed with the frame, mid-way
-}
-
-task<void> stop_after(virtual_time_scheduler* vt, std::stop_source* source,
-                      virtual_time_scheduler::duration d) {
-    co_await vt->schedule_after(d);
-    source->request_stop();
-}
-
-task<void> pull_until_cancelled(stream<int>* s, std::vector<int>* values, bool* cancelled) {
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s->next();
-            if (!v) {
-                co_return;
-            }
-            values->push_back(*v);
-        }
-    } catch (const eddy::operation_cancelled&) {
-        *cancelled = true;
-    }
-}
-
-task<std::vector<int>> collect_with_error(stream<int> s, bool* threw) {
-    std::vector<int> out;
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s.next();
-            if (!v) {
-                break;
-            }
-            out.push_back(*v);
-        }
-    } catch (const std::runtime_error&) {
-        *threw = true;
-    }
-    co_return out;
+    return timed(vt, period, period, 1, 1, unbounded, destroyed, std::move(c));
 }
 
 stream<int> on_pool_flags(eddy::thread_pool* pool, int n, std::vector<bool>* on_pool) {
@@ -161,8 +104,6 @@ stream<int> endless_on_pool(std::atomic<int>* destroyed) {
         co_yield i;
     }
 }
-
-int square(int x) { return x * x; }
 
 } // namespace
 
@@ -201,11 +142,9 @@ TEST_CASE("buffer: move-only values", "[stream][buffer]") {
 }
 
 TEST_CASE("buffer: an upstream error arrives after the values before it", "[stream][buffer]") {
-    bool threw = false;
-    std::vector<int> got =
-        eddy::sync_wait(collect_with_error(eddy::test::two_then_throw() | eddy::buffer(4), &threw));
-    REQUIRE(got == std::vector<int>{1, 2});
-    REQUIRE(threw);
+    drained<int> r = eddy::sync_wait(drain(eddy::test::two_then_throw() | eddy::buffer(4)));
+    REQUIRE(r.values == std::vector<int>{1, 2});
+    REQUIRE(is<std::runtime_error>(r.error));
 }
 
 TEST_CASE("buffer: size 0 is bad input, thrown eagerly", "[stream][buffer]") {
@@ -222,7 +161,8 @@ TEST_CASE("buffer: backpressure, an endless fast producer runs exactly n values 
         virtual_time_scheduler vt;
         int produced = 0;
         lead_record r = vt.run(consume_slowly(
-            &vt, endless(&produced) | eddy::buffer(static_cast<std::size_t>(n)), &produced, 20));
+            &vt, counted_source(unbounded, &produced) | eddy::buffer(static_cast<std::size_t>(n)),
+            &produced, 20));
         std::vector<int> expected_values;
         for (int i = 1; i <= 20; ++i) {
             expected_values.push_back(i);
@@ -276,14 +216,9 @@ TEST_CASE("buffer: destroyed before the producer finished its first value", "[st
     counted::reset();
     {
         stream<int> s = slow_source(&vt, 1h, &destroyed, counted{}) | eddy::buffer(3);
-        std::stop_source stop;
-        std::vector<int> values;
-        bool cancelled = false;
-        vt.run(eddy::when_all(
-            eddy::with_stop_token(pull_until_cancelled(&s, &values, &cancelled), stop.get_token()),
-            stop_after(&vt, &stop, 30min)));
-        REQUIRE(values.empty());
-        REQUIRE(cancelled);
+        drained<int> r = run_stopped_after(vt, 30min, drain(&s));
+        REQUIRE(r.values.empty());
+        REQUIRE(is<eddy::operation_cancelled>(r.error));
     }
     vt.run_until_idle();
     REQUIRE(destroyed == 1);
@@ -296,15 +231,10 @@ TEST_CASE("buffer: the consumer's stop request cancels a waiting next() and the 
     virtual_time_scheduler vt;
     int destroyed = 0;
     counted::reset();
-    std::stop_source stop;
-    std::vector<int> values;
-    bool cancelled = false;
     stream<int> s = slow_source(&vt, 1min, &destroyed, counted{}) | eddy::buffer(2);
-    vt.run(eddy::when_all(
-        eddy::with_stop_token(pull_until_cancelled(&s, &values, &cancelled), stop.get_token()),
-        stop_after(&vt, &stop, 150s)));
-    REQUIRE(values == std::vector<int>{1, 2});
-    REQUIRE(cancelled);
+    drained<int> r = run_stopped_after(vt, 150s, drain(&s));
+    REQUIRE(r.values == std::vector<int>{1, 2});
+    REQUIRE(is<eddy::operation_cancelled>(r.error));
     REQUIRE(vt.now() == time_point{} + 150s);
     vt.run_until_idle();
     // The upstream was stopped (its timer cancelled) without waiting for the stream's end.

@@ -6,85 +6,48 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <stdexcept>
-#include <stop_token>
 #include <utility>
 #include <vector>
 
 #include <eddy/core/error.hpp>
-#include <eddy/core/stop_token.hpp>
 #include <eddy/core/sync_wait.hpp>
-#include <eddy/core/task.hpp>
 #include <eddy/core/virtual_time_scheduler.hpp>
-#include <eddy/core/when_all.hpp>
 #include <eddy/stream/map.hpp>
 #include <eddy/stream/take.hpp>
 #include <eddy/stream/to_vector.hpp>
 
 #include <support/counted.hpp>
+#include <support/mappers.hpp>
+#include <support/stream_consumers.hpp>
 #include <support/stream_sources.hpp>
+#include <support/timed_streams.hpp>
 
 using eddy::stream;
-using eddy::task;
 using eddy::virtual_time_scheduler;
 using eddy::test::all;
 using eddy::test::count_to;
 using eddy::test::counted;
+using eddy::test::drain;
+using eddy::test::drained;
+using eddy::test::is;
+using eddy::test::run_stopped_after;
+using eddy::test::timed;
+using eddy::test::times_ten;
+using eddy::test::virtual_time::epoch;
 using namespace std::chrono_literals;
 
 namespace {
-
-using time_point = virtual_time_scheduler::time_point;
 
 stream<int> started_flag(bool* started, int v) {
     *started = true;
     co_yield v;
 }
 
-stream<int> waits(virtual_time_scheduler* vt, int first, counted c) {
-    co_yield first + 0 * c.id();
-    co_await vt->schedule_after(1h);
-    co_yield first + 1;
+// Yields `first` at once, then `first + 1` an hour later; holds a counted.
+stream<int> waits(virtual_time_scheduler* vt, int first) {
+    return timed(vt, 0s, 1h, first, 1, 2, nullptr, counted{});
 }
-
-task<std::vector<int>> collect_with_error(stream<int> s, bool* threw) {
-    std::vector<int> out;
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s.next();
-            if (!v) {
-                break;
-            }
-            out.push_back(*v);
-        }
-    } catch (const std::runtime_error&) {
-        *threw = true;
-    }
-    co_return out;
-}
-
-task<void> stop_after(virtual_time_scheduler* vt, std::stop_source* source,
-                      virtual_time_scheduler::duration d) {
-    co_await vt->schedule_after(d);
-    source->request_stop();
-}
-
-task<void> pull_until_cancelled(stream<int>* s, std::vector<int>* values, bool* cancelled) {
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s->next();
-            if (!v) {
-                co_return;
-            }
-            values->push_back(*v);
-        }
-    } catch (const eddy::operation_cancelled&) {
-        *cancelled = true;
-    }
-}
-
-int times_ten(int x) { return x * 10; }
 
 } // namespace
 
@@ -115,12 +78,11 @@ TEST_CASE("concat: lazy; a later source starts only at its turn", "[stream][conc
 }
 
 TEST_CASE("concat: an error ends it; later sources never start", "[stream][concat]") {
-    bool threw = false;
     bool later = false;
-    std::vector<int> got = eddy::sync_wait(collect_with_error(
-        eddy::concat(count_to(1), eddy::test::two_then_throw(), started_flag(&later, 9)), &threw));
-    REQUIRE(got == std::vector<int>{1, 1, 2});
-    REQUIRE(threw);
+    drained<int> r = eddy::sync_wait(
+        drain(eddy::concat(count_to(1), eddy::test::two_then_throw(), started_flag(&later, 9))));
+    REQUIRE(r.values == std::vector<int>{1, 1, 2});
+    REQUIRE(is<std::runtime_error>(r.error));
     REQUIRE_FALSE(later);
 }
 
@@ -135,16 +97,11 @@ TEST_CASE("concat: the consumer's stop token reaches the current source; destroy
     virtual_time_scheduler vt;
     counted::reset();
     {
-        std::stop_source stop;
-        std::vector<int> values;
-        bool cancelled = false;
-        stream<int> s = eddy::concat(waits(&vt, 1, counted{}), waits(&vt, 10, counted{}));
-        vt.run(eddy::when_all(
-            eddy::with_stop_token(pull_until_cancelled(&s, &values, &cancelled), stop.get_token()),
-            stop_after(&vt, &stop, 30min)));
-        REQUIRE(values == std::vector<int>{1});
-        REQUIRE(cancelled);
-        REQUIRE(vt.now() == time_point{} + 30min);
+        stream<int> s = eddy::concat(waits(&vt, 1), waits(&vt, 10));
+        drained<int> r = run_stopped_after(vt, 30min, drain(&s));
+        REQUIRE(r.values == std::vector<int>{1});
+        REQUIRE(is<eddy::operation_cancelled>(r.error));
+        REQUIRE(vt.now() == epoch + 30min);
         REQUIRE(vt.pending_timers() == 0);
     }
     REQUIRE(counted::alive() == 0);

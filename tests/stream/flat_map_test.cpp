@@ -10,16 +10,13 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <optional>
 #include <stdexcept>
-#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <eddy/core/error.hpp>
 #include <eddy/core/scheduler.hpp>
-#include <eddy/core/stop_token.hpp>
 #include <eddy/core/sync_wait.hpp>
 #include <eddy/core/task.hpp>
 #include <eddy/core/thread_pool.hpp>
@@ -31,28 +28,37 @@
 #include <eddy/stream/to_vector.hpp>
 
 #include <support/counted.hpp>
+#include <support/mappers.hpp>
+#include <support/stream_consumers.hpp>
 #include <support/stream_sources.hpp>
+#include <support/timed_streams.hpp>
 
 using eddy::stream;
 using eddy::task;
 using eddy::virtual_time_scheduler;
 using eddy::test::all;
+using eddy::test::arrivals;
 using eddy::test::count_to;
 using eddy::test::counted;
+using eddy::test::drain;
+using eddy::test::drained;
+using eddy::test::frame_guard;
+using eddy::test::inner_then_throw;
+using eddy::test::is;
+using eddy::test::record_to_end;
+using eddy::test::repeat;
+using eddy::test::run_stopped_after;
+using eddy::test::square;
+using eddy::test::take_n;
+using eddy::test::ticks;
+using eddy::test::twice_task;
+using eddy::test::virtual_time::duration;
+using eddy::test::virtual_time::epoch;
+using eddy::test::virtual_time::fail_after;
+using eddy::test::virtual_time::time_point;
 using namespace std::chrono_literals;
 
 namespace {
-
-using time_point = virtual_time_scheduler::time_point;
-using duration = virtual_time_scheduler::duration;
-
-struct frame_guard {
-    explicit frame_guard(int* d) : destroyed(d) {}
-    int* destroyed;
-    frame_guard(const frame_guard&) = delete;
-    frame_guard& operator=(const frame_guard&) = delete;
-    ~frame_guard() { ++*destroyed; }
-};
 
 // Inner operations in flight (started and not finished), and the most seen at once.
 struct flight {
@@ -84,33 +90,6 @@ struct sleep_by_table {
     }
 };
 
-// An inner stream: x*10 + 1 .. x*10 + k, one every `period` after an initial `period`.
-stream<int> ticks(virtual_time_scheduler* vt, int x, int k, duration period, int* destroyed) {
-    const frame_guard guard{destroyed};
-    for (int i = 1; i <= k; ++i) {
-        co_await vt->schedule_after(period);
-        co_yield x * 10 + i;
-    }
-}
-
-struct arrival {
-    int value;
-    time_point at;
-    bool operator==(const arrival&) const = default;
-};
-
-task<std::vector<arrival>> record(virtual_time_scheduler* vt, stream<int> s) {
-    std::vector<arrival> out;
-    for (;;) {
-        std::optional<int> v = co_await s.next();
-        if (!v) {
-            break;
-        }
-        out.push_back({*v, vt->now()});
-    }
-    co_return out;
-}
-
 // Samples `*value` at the given virtual times.
 task<std::vector<int>> sample(virtual_time_scheduler* vt, const int* value,
                               std::vector<duration> at) {
@@ -121,70 +100,6 @@ task<std::vector<int>> sample(virtual_time_scheduler* vt, const int* value,
     }
     co_return out;
 }
-
-task<std::vector<int>> collect_with_error(stream<int> s, bool* threw) {
-    std::vector<int> out;
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s.next();
-            if (!v) {
-                break;
-            }
-            out.push_back(*v);
-        }
-    } catch (const std::runtime_error&) {
-        *threw = true;
-    }
-    co_return out;
-}
-
-task<std::vector<int>> take_n(stream<int> s, int n) {
-    std::vector<int> out;
-    for (int i = 0; i < n; ++i) {
-        std::optional<int> v = co_await s.next();
-        out.push_back(*v);
-    }
-    co_return out; // s is destroyed with the frame, mid-way
-}
-
-task<void> stop_after(virtual_time_scheduler* vt, std::stop_source* source, duration d) {
-    co_await vt->schedule_after(d);
-    source->request_stop();
-}
-
-task<void> pull_until_cancelled(stream<int>* s, std::vector<int>* values, bool* cancelled) {
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s->next();
-            if (!v) {
-                co_return;
-            }
-            values->push_back(*v);
-        }
-    } catch (const eddy::operation_cancelled&) {
-        *cancelled = true;
-    }
-}
-
-stream<int> repeat(int x, int k) {
-    for (int i = 0; i < k; ++i) {
-        co_yield x;
-    }
-}
-
-task<int> twice_task(int x) { co_return 2 * x; }
-
-stream<int> inner_then_throw(int x) {
-    co_yield x;
-    throw std::runtime_error("inner failed");
-}
-
-task<int> fails_after(virtual_time_scheduler* vt, duration d) {
-    co_await vt->schedule_after(d);
-    throw std::runtime_error("inner failed");
-}
-
-int square(int x) { return x * x; }
 
 } // namespace
 
@@ -216,20 +131,13 @@ TEST_CASE("flat_map: at most n inner tasks in flight, completion order, exact vi
     virtual_time_scheduler vt;
     flight f;
     counted::reset();
-    const time_point t0 = vt.now();
     // Element 1 takes 4 s, the others 1 s: 2, 3, 4 finish at 1 s and free their slots for
     // 5, 6, 7 (done at 2 s), then 8 (3 s); 1 comes last, at 4 s. Sequentially: 11 s.
-    std::vector<arrival> got = vt.run(record(
+    arrivals<int> got = vt.run(record_to_end(
         &vt, count_to(8) | eddy::flat_map(sleep_by_table{&vt, &f, {4, 1, 1, 1, 1, 1, 1, 1}}, 4)));
-    REQUIRE(got == std::vector<arrival>{{2, t0 + 1s},
-                                        {3, t0 + 1s},
-                                        {4, t0 + 1s},
-                                        {5, t0 + 2s},
-                                        {6, t0 + 2s},
-                                        {7, t0 + 2s},
-                                        {8, t0 + 3s},
-                                        {1, t0 + 4s}});
-    REQUIRE(vt.now() == t0 + 4s);
+    REQUIRE(got ==
+            arrivals<int>{{2, 1s}, {3, 1s}, {4, 1s}, {5, 2s}, {6, 2s}, {7, 2s}, {8, 3s}, {1, 4s}});
+    REQUIRE(vt.now() == epoch + 4s);
     REQUIRE(f.most == 4);
     REQUIRE(f.now == 0);
     REQUIRE(f.started == 8);
@@ -258,7 +166,6 @@ TEST_CASE("flat_map(f, 4): never more than 4 in flight; the upstream is pulled o
 TEST_CASE("flat_map: inner streams interleave, each keeps its order", "[stream][flat_map]") {
     virtual_time_scheduler vt;
     int destroyed = 0;
-    const time_point t0 = vt.now();
     // Inner x yields x*10+1, x*10+2 every x seconds; two at a time.
     struct f_t {
         virtual_time_scheduler* vt;
@@ -267,16 +174,11 @@ TEST_CASE("flat_map: inner streams interleave, each keeps its order", "[stream][
             return ticks(vt, x, 2, std::chrono::seconds(x), destroyed);
         }
     };
-    std::vector<arrival> got =
-        vt.run(record(&vt, count_to(3) | eddy::flat_map(f_t{&vt, &destroyed}, 2)));
+    arrivals<int> got =
+        vt.run(record_to_end(&vt, count_to(3) | eddy::flat_map(f_t{&vt, &destroyed}, 2)));
     // 1: 11 at 1 s, 12 at 2 s (slot free at 2 s: 3 starts); 2: 21 at 2 s (its timer was armed
     // before 12's), 22 at 4 s; 3: 31 at 5 s, 32 at 8 s.
-    REQUIRE(got == std::vector<arrival>{{11, t0 + 1s},
-                                        {21, t0 + 2s},
-                                        {12, t0 + 2s},
-                                        {22, t0 + 4s},
-                                        {31, t0 + 5s},
-                                        {32, t0 + 8s}});
+    REQUIRE(got == arrivals<int>{{11, 1s}, {21, 2s}, {12, 2s}, {22, 4s}, {31, 5s}, {32, 8s}});
     REQUIRE(destroyed == 3);
 }
 
@@ -303,28 +205,24 @@ TEST_CASE("flat_map: lazy, nothing is pulled or called before the first next()",
 
 TEST_CASE("flat_map: errors of the upstream, of f and of an inner stream reach the consumer",
           "[stream][flat_map]") {
-    bool threw = false;
-    std::vector<int> got = eddy::sync_wait(
-        collect_with_error(eddy::test::two_then_throw() | eddy::flat_map(twice_task, 1), &threw));
-    REQUIRE(got == std::vector<int>{2, 4});
-    REQUIRE(threw);
+    drained<int> r =
+        eddy::sync_wait(drain(eddy::test::two_then_throw() | eddy::flat_map(twice_task, 1)));
+    REQUIRE(r.values == std::vector<int>{2, 4});
+    REQUIRE(is<std::runtime_error>(r.error));
 
-    threw = false;
     auto bad_f = [](int x) {
         if (x == 3) {
             throw std::runtime_error("f failed");
         }
         return twice_task(x);
     };
-    got = eddy::sync_wait(collect_with_error(count_to(5) | eddy::flat_map(bad_f, 1), &threw));
-    REQUIRE(got == std::vector<int>{2, 4});
-    REQUIRE(threw);
+    r = eddy::sync_wait(drain(count_to(5) | eddy::flat_map(bad_f, 1)));
+    REQUIRE(r.values == std::vector<int>{2, 4});
+    REQUIRE(is<std::runtime_error>(r.error));
 
-    threw = false;
-    got = eddy::sync_wait(
-        collect_with_error(count_to(5) | eddy::flat_map(inner_then_throw, 1), &threw));
-    REQUIRE(got == std::vector<int>{1});
-    REQUIRE(threw);
+    r = eddy::sync_wait(drain(count_to(5) | eddy::flat_map(inner_then_throw, 1)));
+    REQUIRE(r.values == std::vector<int>{1});
+    REQUIRE(is<std::runtime_error>(r.error));
 }
 
 TEST_CASE("flat_map: the first inner error stops the other inner operations",
@@ -332,21 +230,19 @@ TEST_CASE("flat_map: the first inner error stops the other inner operations",
     virtual_time_scheduler vt;
     flight f;
     counted::reset();
-    bool threw = false;
     struct f_t {
         virtual_time_scheduler* vt;
         flight* f;
         task<int> operator()(int x) const {
             if (x == 2) {
-                return fails_after(vt, 1500ms);
+                return fail_after(*vt, 1500ms, "inner failed");
             }
             return sleepy(vt, f, x, std::chrono::seconds(x), counted{});
         }
     };
-    std::vector<int> got =
-        vt.run(collect_with_error(count_to(5) | eddy::flat_map(f_t{&vt, &f}, 3), &threw));
-    REQUIRE(threw);
-    REQUIRE(got == std::vector<int>{1}); // 1 at 1 s; 2 failed at 1.5 s while 3 and 4 slept
+    drained<int> r = vt.run(drain(count_to(5) | eddy::flat_map(f_t{&vt, &f}, 3)));
+    REQUIRE(is<std::runtime_error>(r.error));
+    REQUIRE(r.values == std::vector<int>{1}); // 1 at 1 s; 2 failed at 1.5 s while 3 and 4 slept
     REQUIRE(vt.now() == time_point{} + 1500ms);
     vt.run_until_idle();
     REQUIRE(f.started == 3); // 1, 3, then 4 in the slot 1 freed
@@ -382,20 +278,15 @@ TEST_CASE("flat_map: the consumer's stop request cancels a waiting next() and ev
           "[stream][flat_map]") {
     virtual_time_scheduler vt;
     int destroyed = 0;
-    std::stop_source stop;
-    std::vector<int> values;
-    bool cancelled = false;
     struct f_t {
         virtual_time_scheduler* vt;
         int* destroyed;
         stream<int> operator()(int x) const { return ticks(vt, x, 100, 1min, destroyed); }
     };
     stream<int> s = count_to(5) | eddy::flat_map(f_t{&vt, &destroyed}, 2);
-    vt.run(eddy::when_all(
-        eddy::with_stop_token(pull_until_cancelled(&s, &values, &cancelled), stop.get_token()),
-        stop_after(&vt, &stop, 150s)));
-    REQUIRE(values == std::vector<int>{11, 21, 12, 22});
-    REQUIRE(cancelled);
+    drained<int> r = run_stopped_after(vt, 150s, drain(&s));
+    REQUIRE(r.values == std::vector<int>{11, 21, 12, 22});
+    REQUIRE(is<eddy::operation_cancelled>(r.error));
     vt.run_until_idle();
     REQUIRE(destroyed == 2);
     REQUIRE(vt.pending_timers() == 0);

@@ -7,131 +7,54 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <optional>
 #include <stdexcept>
-#include <stop_token>
 #include <utility>
 #include <vector>
 
 #include <eddy/core/error.hpp>
-#include <eddy/core/stop_token.hpp>
 #include <eddy/core/sync_wait.hpp>
-#include <eddy/core/task.hpp>
 #include <eddy/core/thread_pool.hpp>
 #include <eddy/core/virtual_time_scheduler.hpp>
-#include <eddy/core/when_all.hpp>
 #include <eddy/stream/count.hpp>
 #include <eddy/stream/map.hpp>
 #include <eddy/stream/take.hpp>
 #include <eddy/stream/to_vector.hpp>
 
 #include <support/counted.hpp>
+#include <support/mappers.hpp>
+#include <support/stream_consumers.hpp>
 #include <support/stream_sources.hpp>
+#include <support/timed_streams.hpp>
 
 using eddy::stream;
-using eddy::task;
 using eddy::virtual_time_scheduler;
 using eddy::test::all;
+using eddy::test::arrivals;
 using eddy::test::count_to;
 using eddy::test::counted;
+using eddy::test::drain;
+using eddy::test::drained;
+using eddy::test::frame_guard;
+using eddy::test::is;
+using eddy::test::record;
+using eddy::test::record_to_end;
+using eddy::test::recorded;
+using eddy::test::run_stopped_after;
+using eddy::test::take_n;
+using eddy::test::timed;
+using eddy::test::times_ten;
+using eddy::test::virtual_time::duration;
+using eddy::test::virtual_time::epoch;
+using eddy::test::virtual_time::time_point;
 using namespace std::chrono_literals;
 
 namespace {
-
-using time_point = virtual_time_scheduler::time_point;
-using duration = virtual_time_scheduler::duration;
-
-struct frame_guard {
-    explicit frame_guard(int* d) : destroyed(d) {}
-    int* destroyed;
-    frame_guard(const frame_guard&) = delete;
-    frame_guard& operator=(const frame_guard&) = delete;
-    ~frame_guard() { ++*destroyed; }
-};
-
-// Yields first, first + step, ... (`n` values), one every `period` of virtual time after
-// `offset`; holds a frame_guard and a counted so the tests can see its frame destroyed.
-stream<int> timed(virtual_time_scheduler* vt, duration offset, duration period, int first, int step,
-                  int n, int* destroyed, counted c) {
-    const frame_guard guard{destroyed};
-    co_await vt->schedule_after(offset);
-    for (int i = 0; i < n; ++i) {
-        if (i > 0) {
-            co_await vt->schedule_after(period);
-        }
-        co_yield first + (i * step) + 0 * c.id();
-    }
-}
 
 stream<int> fails_at(virtual_time_scheduler* vt, duration d, int* destroyed) {
     const frame_guard guard{destroyed};
     co_yield -1;
     co_await vt->schedule_after(d);
     throw std::runtime_error("source failed");
-}
-
-struct arrival {
-    int value;
-    time_point at;
-    bool operator==(const arrival&) const = default;
-};
-
-task<std::vector<arrival>> record(virtual_time_scheduler* vt, stream<int> s) {
-    std::vector<arrival> out;
-    for (;;) {
-        std::optional<int> v = co_await s.next();
-        if (!v) {
-            break;
-        }
-        out.push_back({*v, vt->now()});
-    }
-    co_return out;
-}
-
-task<std::vector<arrival>> record_until_error(virtual_time_scheduler* vt, stream<int> s,
-                                              bool* threw, time_point* failed_at) {
-    std::vector<arrival> out;
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s.next();
-            if (!v) {
-                break;
-            }
-            out.push_back({*v, vt->now()});
-        }
-    } catch (const std::runtime_error&) {
-        *threw = true;
-        *failed_at = vt->now();
-    }
-    co_return out;
-}
-
-task<std::vector<int>> take_n(stream<int> s, int n) {
-    std::vector<int> out;
-    for (int i = 0; i < n; ++i) {
-        std::optional<int> v = co_await s.next();
-        out.push_back(*v);
-    }
-    co_return out; // s is destroyed with the frame, mid-way
-}
-
-task<void> stop_after(virtual_time_scheduler* vt, std::stop_source* source, duration d) {
-    co_await vt->schedule_after(d);
-    source->request_stop();
-}
-
-task<void> pull_until_cancelled(stream<int>* s, std::vector<int>* values, bool* cancelled) {
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s->next();
-            if (!v) {
-                co_return;
-            }
-            values->push_back(*v);
-        }
-    } catch (const eddy::operation_cancelled&) {
-        *cancelled = true;
-    }
 }
 
 // Yields source * 1'000'000 + i for i in [0, n), hopping onto the pool before most values.
@@ -143,8 +66,6 @@ stream<long> on_pool(eddy::thread_pool* pool, long source, long n) {
         co_yield source * 1'000'000 + i;
     }
 }
-
-int times_ten(int x) { return x * 10; }
 
 } // namespace
 
@@ -164,20 +85,14 @@ TEST_CASE("merge: values in arrival order, at their virtual times", "[stream][me
     virtual_time_scheduler vt;
     int destroyed = 0;
     counted::reset();
-    const time_point t0 = vt.now();
     // a: 1, 3, 5 at 1 s, 3 s, 5 s; b: 2, 4 at 2 s, 4 s; c: 100 at 2500 ms.
-    std::vector<arrival> got =
-        vt.run(record(&vt, eddy::merge(timed(&vt, 1s, 2s, 1, 2, 3, &destroyed, counted{}),
+    arrivals<int> got = vt.run(
+        record_to_end(&vt, eddy::merge(timed(&vt, 1s, 2s, 1, 2, 3, &destroyed, counted{}),
                                        timed(&vt, 2s, 2s, 2, 2, 2, &destroyed, counted{}),
                                        timed(&vt, 2500ms, 1s, 100, 1, 1, &destroyed, counted{}))));
-    REQUIRE(got == std::vector<arrival>{{1, t0 + 1s},
-                                        {2, t0 + 2s},
-                                        {100, t0 + 2500ms},
-                                        {3, t0 + 3s},
-                                        {4, t0 + 4s},
-                                        {5, t0 + 5s}});
+    REQUIRE(got == arrivals<int>{{1, 1s}, {2, 2s}, {100, 2500ms}, {3, 3s}, {4, 4s}, {5, 5s}});
     // Ends once the last source ended (a, at 5 s); every source frame is gone by then.
-    REQUIRE(vt.now() == t0 + 5s);
+    REQUIRE(vt.now() == epoch + 5s);
     REQUIRE(destroyed == 3);
     REQUIRE(counted::alive() == 0);
 }
@@ -228,23 +143,18 @@ TEST_CASE("merge: the first error stops the other sources and is rethrown after 
     virtual_time_scheduler vt;
     int destroyed = 0;
     counted::reset();
-    bool threw = false;
-    time_point failed_at{};
-    const time_point t0 = vt.now();
-    std::vector<arrival> got =
-        vt.run(record_until_error(&vt,
-                                  eddy::merge(timed(&vt, 1s, 1s, 1, 1, 100, &destroyed, counted{}),
-                                              fails_at(&vt, 2500ms, &destroyed)),
-                                  &threw, &failed_at));
-    REQUIRE(threw);
-    REQUIRE(failed_at == t0 + 2500ms);
-    REQUIRE(got == std::vector<arrival>{{-1, t0}, {1, t0 + 1s}, {2, t0 + 2s}});
+    recorded<int> r =
+        vt.run(record(&vt, eddy::merge(timed(&vt, 1s, 1s, 1, 1, 100, &destroyed, counted{}),
+                                       fails_at(&vt, 2500ms, &destroyed))));
+    REQUIRE(is<std::runtime_error>(r.error));
+    REQUIRE(r.ended_at == 2500ms);
+    REQUIRE(r.values == arrivals<int>{{-1, 0s}, {1, 1s}, {2, 2s}});
     // The other source was waiting on its 3 s timer: stopped, its frame destroyed, no timer left.
     vt.run_until_idle();
     REQUIRE(destroyed == 2);
     REQUIRE(counted::alive() == 0);
     REQUIRE(vt.pending_timers() == 0);
-    REQUIRE(vt.now() == t0 + 2500ms);
+    REQUIRE(vt.now() == epoch + 2500ms);
 }
 
 TEST_CASE("merge: destroyed mid-way while the sources wait on timers: everything ends",
@@ -271,16 +181,11 @@ TEST_CASE("merge: the consumer's stop request cancels a waiting next() and the s
     virtual_time_scheduler vt;
     int destroyed = 0;
     counted::reset();
-    std::stop_source stop;
-    std::vector<int> values;
-    bool cancelled = false;
     stream<int> s = eddy::merge(timed(&vt, 1min, 1min, 1, 1, 100, &destroyed, counted{}),
                                 timed(&vt, 1h, 1h, 7, 0, 100, &destroyed, counted{}));
-    vt.run(eddy::when_all(
-        eddy::with_stop_token(pull_until_cancelled(&s, &values, &cancelled), stop.get_token()),
-        stop_after(&vt, &stop, 150s)));
-    REQUIRE(values == std::vector<int>{1, 2});
-    REQUIRE(cancelled);
+    drained<int> r = run_stopped_after(vt, 150s, drain(&s));
+    REQUIRE(r.values == std::vector<int>{1, 2});
+    REQUIRE(is<eddy::operation_cancelled>(r.error));
     vt.run_until_idle();
     REQUIRE(destroyed == 2); // the sources ended without waiting for the stream's destruction
     REQUIRE(counted::alive() == 0);

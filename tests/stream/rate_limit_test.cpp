@@ -7,125 +7,39 @@
 
 #include <chrono>
 #include <cstddef>
-#include <exception>
-#include <optional>
 #include <stdexcept>
-#include <stop_token>
-#include <utility>
 #include <vector>
 
 #include <eddy/core/error.hpp>
-#include <eddy/core/stop_token.hpp>
-#include <eddy/core/task.hpp>
 #include <eddy/core/virtual_time_scheduler.hpp>
-#include <eddy/core/when_all.hpp>
 #include <eddy/stream/filter.hpp>
 
 #include <support/counted.hpp>
+#include <support/stream_consumers.hpp>
 #include <support/stream_sources.hpp>
+#include <support/timed_streams.hpp>
 
 using eddy::stream;
-using eddy::task;
 using eddy::virtual_time_scheduler;
+using eddy::test::arrivals;
 using eddy::test::counted;
+using eddy::test::counted_source;
+using eddy::test::is;
+using eddy::test::pull_one;
+using eddy::test::record;
+using eddy::test::recorded;
+using eddy::test::run_stopped_after;
+using eddy::test::scripted;
+using eddy::test::unbounded;
+using eddy::test::virtual_time::epoch;
 using namespace std::chrono_literals;
-
-namespace {
-
-using duration = virtual_time_scheduler::duration;
-using time_point = virtual_time_scheduler::time_point;
-constexpr time_point epoch{};
-
-struct step {
-    duration at; // absolute virtual time of the value
-    int value;
-};
-
-// Yields each value at epoch + its time (at once when that has passed), then ends (or throws)
-// at epoch + `end`. Counts its pulls; holds a `counted` so a test can prove the frame was freed.
-stream<int> scripted(virtual_time_scheduler* vt, std::vector<step> steps, duration end, bool fail,
-                     int* pulls, counted guard) {
-    static_cast<void>(guard);
-    for (const step& s : steps) {
-        ++*pulls;
-        co_await vt->schedule_at(epoch + s.at);
-        co_yield s.value;
-    }
-    ++*pulls;
-    co_await vt->schedule_at(epoch + end);
-    if (fail) {
-        throw std::runtime_error("upstream failed");
-    }
-}
-
-// 1, 2, 3, ... without end, at once; counts its pulls.
-stream<int> naturals(int* pulls) {
-    for (int i = 1;; ++i) {
-        ++*pulls;
-        co_yield i;
-    }
-}
-
-struct got {
-    int value;
-    duration at;
-    bool operator==(const got&) const = default;
-};
-
-struct run_result {
-    std::vector<got> values;
-    std::exception_ptr error;
-    duration ended_at{};
-};
-
-// Pulls to the end or the first exception (at most `limit` values), recording when each value
-// arrived.
-task<run_result> record(virtual_time_scheduler* vt, stream<int> s, int limit = 1'000) {
-    run_result r;
-    try {
-        for (int i = 0; i < limit; ++i) {
-            std::optional<int> v = co_await s.next();
-            if (!v) {
-                break;
-            }
-            r.values.push_back({*v, vt->now() - epoch});
-        }
-    } catch (...) {
-        r.error = std::current_exception();
-    }
-    r.ended_at = vt->now() - epoch;
-    co_return r;
-}
-
-template <class E>
-bool is(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const E&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
-task<void> stop_at(virtual_time_scheduler* vt, std::stop_source source, duration at) {
-    co_await vt->schedule_at(epoch + at);
-    source.request_stop();
-}
-
-task<std::optional<int>> pull_one(stream<int>* s) {
-    std::optional<int> v = co_await s->next();
-    co_return v;
-}
-
-} // namespace
 
 TEST_CASE("rate_limit: a burst of n at once, then each value when the oldest token is back",
           "[stream][rate_limit]") {
     virtual_time_scheduler vt;
-    run_result r = vt.run(record(&vt, eddy::test::count_to(7) | eddy::rate_limit(3, 1s, vt)));
+    recorded<int> r = vt.run(record(&vt, eddy::test::count_to(7) | eddy::rate_limit(3, 1s, vt)));
     REQUIRE(r.values ==
-            std::vector<got>{{1, 0s}, {2, 0s}, {3, 0s}, {4, 1s}, {5, 1s}, {6, 1s}, {7, 2s}});
+            arrivals<int>{{1, 0s}, {2, 0s}, {3, 0s}, {4, 1s}, {5, 1s}, {6, 1s}, {7, 2s}});
     REQUIRE_FALSE(r.error);
     REQUIRE(r.ended_at == 2s);
 }
@@ -138,15 +52,15 @@ TEST_CASE("rate_limit: a sliding window, never more than n values in any interva
     // n = 2 per 1 s. 1 at 0 s, 2 at 0.5 s; 3 (due at 0.7 s) is pulled when 1's token is back,
     // at 1 s; 4 (0.8 s) when 2's is, at 1.5 s; 5 comes at 5 s by itself; 6 at 5.2 s (4's token
     // came back at 2.5 s); 7 (5.3 s) waits for 5's token: 6 s.
-    run_result r = vt.run(record(
+    recorded<int> r = vt.run(record(
         &vt,
         scripted(&vt,
                  {{0s, 1}, {500ms, 2}, {700ms, 3}, {800ms, 4}, {5s, 5}, {5200ms, 6}, {5300ms, 7}},
-                 10s, false, &pulls, counted{}) |
+                 10s, false, counted{}, &pulls) |
             eddy::rate_limit(2, 1s, vt)));
     REQUIRE(
         r.values ==
-        std::vector<got>{{1, 0s}, {2, 500ms}, {3, 1s}, {4, 1500ms}, {5, 5s}, {6, 5200ms}, {7, 6s}});
+        arrivals<int>{{1, 0s}, {2, 500ms}, {3, 1s}, {4, 1500ms}, {5, 5s}, {6, 5200ms}, {7, 6s}});
     REQUIRE_FALSE(r.error);
     REQUIRE(r.ended_at == 10s);
     REQUIRE(pulls == 8);
@@ -160,7 +74,7 @@ TEST_CASE("rate_limit: the wait delays the pull itself (backpressure reaches the
           "[stream][rate_limit]") {
     virtual_time_scheduler vt;
     int pulls = 0;
-    stream<int> s = naturals(&pulls) | eddy::rate_limit(2, 1s, vt);
+    stream<int> s = counted_source(unbounded, &pulls) | eddy::rate_limit(2, 1s, vt);
     REQUIRE(pulls == 0); // lazy
     REQUIRE(vt.run(pull_one(&s)) == 1);
     REQUIRE(vt.run(pull_one(&s)) == 2);
@@ -173,15 +87,17 @@ TEST_CASE("rate_limit: the wait delays the pull itself (backpressure reaches the
 TEST_CASE("rate_limit: lossless, every value of a pipeline upstream passes, in order",
           "[stream][rate_limit]") {
     virtual_time_scheduler vt;
-    run_result r = vt.run(record(&vt, eddy::test::count_to(10) | eddy::filter(eddy::test::is_even) |
-                                          eddy::rate_limit(1, 1min, vt)));
-    REQUIRE(r.values == std::vector<got>{{2, 0min}, {4, 1min}, {6, 2min}, {8, 3min}, {10, 4min}});
+    recorded<int> r =
+        vt.run(record(&vt, eddy::test::count_to(10) | eddy::filter(eddy::test::is_even) |
+                               eddy::rate_limit(1, 1min, vt)));
+    REQUIRE(r.values == arrivals<int>{{2, 0min}, {4, 1min}, {6, 2min}, {8, 3min}, {10, 4min}});
 }
 
 TEST_CASE("rate_limit: an upstream error reaches the consumer", "[stream][rate_limit]") {
     virtual_time_scheduler vt;
-    run_result r = vt.run(record(&vt, eddy::test::two_then_throw() | eddy::rate_limit(1, 1s, vt)));
-    REQUIRE(r.values == std::vector<got>{{1, 0s}, {2, 1s}});
+    recorded<int> r =
+        vt.run(record(&vt, eddy::test::two_then_throw() | eddy::rate_limit(1, 1s, vt)));
+    REQUIRE(r.values == arrivals<int>{{1, 0s}, {2, 1s}});
     REQUIRE(is<std::runtime_error>(r.error));
     REQUIRE(r.ended_at == 2s); // the third pull waited for a token, then the upstream threw
 }
@@ -190,13 +106,9 @@ TEST_CASE("rate_limit: the consumer's stop request cancels the wait for a token"
           "[stream][rate_limit]") {
     virtual_time_scheduler vt;
     int pulls = 0;
-    std::stop_source source;
-    auto [r, stopped] = vt.run(eddy::when_all(
-        eddy::with_stop_token(record(&vt, naturals(&pulls) | eddy::rate_limit(2, 1h, vt)),
-                              source.get_token()),
-        stop_at(&vt, source, 7s)));
-    static_cast<void>(stopped);
-    REQUIRE(r.values == std::vector<got>{{1, 0s}, {2, 0s}});
+    recorded<int> r = run_stopped_after(
+        vt, 7s, record(&vt, counted_source(unbounded, &pulls) | eddy::rate_limit(2, 1h, vt)));
+    REQUIRE(r.values == arrivals<int>{{1, 0s}, {2, 0s}});
     REQUIRE(is<eddy::operation_cancelled>(r.error));
     REQUIRE(r.ended_at == 7s);
     REQUIRE(pulls == 2);
@@ -208,15 +120,11 @@ TEST_CASE("rate_limit: the consumer's stop token reaches the upstream's wait",
     virtual_time_scheduler vt;
     int pulls = 0;
     counted::reset();
-    std::stop_source source;
-    auto [r, stopped] = vt.run(eddy::when_all(
-        eddy::with_stop_token(
-            record(&vt, scripted(&vt, {{1s, 1}, {50s, 2}}, 60s, false, &pulls, counted{}) |
-                            eddy::rate_limit(5, 1s, vt)),
-            source.get_token()),
-        stop_at(&vt, source, 7s)));
-    static_cast<void>(stopped);
-    REQUIRE(r.values == std::vector<got>{{1, 1s}});
+    recorded<int> r = run_stopped_after(
+        vt, 7s,
+        record(&vt, scripted(&vt, {{1s, 1}, {50s, 2}}, 60s, false, counted{}, &pulls) |
+                        eddy::rate_limit(5, 1s, vt)));
+    REQUIRE(r.values == arrivals<int>{{1, 1s}});
     REQUIRE(is<eddy::operation_cancelled>(r.error));
     REQUIRE(r.ended_at == 7s);
     REQUIRE(vt.pending_timers() == 0);
@@ -229,7 +137,7 @@ TEST_CASE("rate_limit: destroying the stream while it holds a value frees the up
     int pulls = 0;
     counted::reset();
     {
-        stream<int> s = scripted(&vt, {{1s, 1}, {2s, 2}}, 3s, false, &pulls, counted{}) |
+        stream<int> s = scripted(&vt, {{1s, 1}, {2s, 2}}, 3s, false, counted{}, &pulls) |
                         eddy::rate_limit(1, 1s, vt);
         REQUIRE(vt.run(pull_one(&s)) == 1);
         REQUIRE(counted::alive() == 1);

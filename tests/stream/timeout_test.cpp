@@ -6,56 +6,37 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <exception>
-#include <optional>
 #include <stdexcept>
-#include <stop_token>
-#include <utility>
 #include <vector>
 
 #include <eddy/core/error.hpp>
-#include <eddy/core/stop_token.hpp>
 #include <eddy/core/sync_wait.hpp>
-#include <eddy/core/task.hpp>
 #include <eddy/core/thread_pool.hpp>
 #include <eddy/core/virtual_time_scheduler.hpp>
-#include <eddy/core/when_all.hpp>
 #include <eddy/stream/map.hpp>
 
 #include <support/counted.hpp>
+#include <support/stream_consumers.hpp>
 #include <support/stream_sources.hpp>
+#include <support/timed_streams.hpp>
 
 using eddy::stream;
-using eddy::task;
 using eddy::virtual_time_scheduler;
+using eddy::test::arrivals;
 using eddy::test::counted;
+using eddy::test::drain;
+using eddy::test::drained;
+using eddy::test::is;
+using eddy::test::pull_one;
+using eddy::test::record;
+using eddy::test::recorded;
+using eddy::test::run_stopped_after;
+using eddy::test::scripted;
+using eddy::test::virtual_time::duration;
+using eddy::test::virtual_time::epoch;
 using namespace std::chrono_literals;
 
 namespace {
-
-using duration = virtual_time_scheduler::duration;
-using time_point = virtual_time_scheduler::time_point;
-constexpr time_point epoch{};
-
-struct step {
-    duration at; // absolute virtual time of the value
-    int value;
-};
-
-// Yields each value at epoch + its time, then ends (or throws) at epoch + `end`. Holds a
-// `counted` so a test can prove the frame was freed.
-stream<int> scripted(virtual_time_scheduler* vt, std::vector<step> steps, duration end, bool fail,
-                     counted guard) {
-    static_cast<void>(guard);
-    for (const step& s : steps) {
-        co_await vt->schedule_at(epoch + s.at);
-        co_yield s.value;
-    }
-    co_await vt->schedule_at(epoch + end);
-    if (fail) {
-        throw std::runtime_error("upstream failed");
-    }
-}
 
 // Yields 1, 2, 3, ..., each `delay` after it was pulled.
 stream<int> each_after(virtual_time_scheduler* vt, duration delay, int n, int* pulls) {
@@ -66,72 +47,18 @@ stream<int> each_after(virtual_time_scheduler* vt, duration delay, int n, int* p
     }
 }
 
-struct got {
-    int value;
-    duration at;
-    bool operator==(const got&) const = default;
-};
-
-struct run_result {
-    std::vector<got> values;
-    std::exception_ptr error;
-    duration ended_at{};
-};
-
-// Pulls to the end or the first exception, recording when each value arrived; waits `pause`
-// after each value (a slow consumer).
-task<run_result> record(virtual_time_scheduler* vt, stream<int> s, duration pause) {
-    run_result r;
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s.next();
-            if (!v) {
-                break;
-            }
-            r.values.push_back({*v, vt->now() - epoch});
-            if (pause > pause.zero()) {
-                co_await vt->schedule_after(pause);
-            }
-        }
-    } catch (...) {
-        r.error = std::current_exception();
-    }
-    r.ended_at = vt->now() - epoch;
-    co_return r;
-}
-
-template <class E>
-bool is(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const E&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
-task<void> stop_at(virtual_time_scheduler* vt, std::stop_source source, duration at) {
-    co_await vt->schedule_at(epoch + at);
-    source.request_stop();
-}
-
-task<std::optional<int>> pull_one(stream<int>* s) {
-    std::optional<int> v = co_await s->next();
-    co_return v;
-}
-
 } // namespace
 
 TEST_CASE("timeout: values within the limit pass, in order and at their times, then the end",
           "[stream][timeout]") {
     virtual_time_scheduler vt;
     counted::reset();
-    run_result r = vt.run(record(&vt,
-                                 scripted(&vt, {{1s, 1}, {2s, 2}, {3s, 3}}, 4s, false, counted{}) |
-                                     eddy::timeout(1500ms, vt),
-                                 0s));
-    REQUIRE(r.values == std::vector<got>{{1, 1s}, {2, 2s}, {3, 3s}});
+    recorded<int> r =
+        vt.run(record(&vt,
+                      scripted(&vt, {{1s, 1}, {2s, 2}, {3s, 3}}, 4s, false, counted{}) |
+                          eddy::timeout(1500ms, vt),
+                      0s));
+    REQUIRE(r.values == arrivals<int>{{1, 1s}, {2, 2s}, {3, 3s}});
     REQUIRE_FALSE(r.error);
     REQUIRE(r.ended_at == 4s);
     vt.run_until_idle();
@@ -143,9 +70,9 @@ TEST_CASE("timeout: a late upstream fails the next() at exactly pull time + d wi
           "[stream][timeout]") {
     virtual_time_scheduler vt;
     counted::reset();
-    run_result r = vt.run(record(
+    recorded<int> r = vt.run(record(
         &vt, scripted(&vt, {{1s, 1}, {5s, 2}}, 6s, false, counted{}) | eddy::timeout(2s, vt), 0s));
-    REQUIRE(r.values == std::vector<got>{{1, 1s}});
+    REQUIRE(r.values == arrivals<int>{{1, 1s}});
     REQUIRE(is<eddy::timeout_error>(r.error));
     REQUIRE(r.ended_at == 3s); // pulled at 1 s, limit 2 s
     // The pending pull was stopped: its timer is gone and its frame freed, long before 5 s.
@@ -160,9 +87,9 @@ TEST_CASE("timeout: the limit counts from each pull, not from the stream's start
     virtual_time_scheduler vt;
     int pulls = 0;
     // Each value comes 1 s after its pull; the consumer waits 10 s between pulls.
-    run_result r =
+    recorded<int> r =
         vt.run(record(&vt, each_after(&vt, 1s, 3, &pulls) | eddy::timeout(1500ms, vt), 10s));
-    REQUIRE(r.values == std::vector<got>{{1, 1s}, {2, 12s}, {3, 23s}});
+    REQUIRE(r.values == arrivals<int>{{1, 1s}, {2, 12s}, {3, 23s}});
     REQUIRE_FALSE(r.error);
     REQUIRE(r.ended_at == 33s);
     REQUIRE(pulls == 3);
@@ -184,9 +111,9 @@ TEST_CASE("timeout: no look-ahead, the upstream is pulled only inside next()",
 
 TEST_CASE("timeout: an upstream error in time reaches the consumer", "[stream][timeout]") {
     virtual_time_scheduler vt;
-    run_result r = vt.run(
+    recorded<int> r = vt.run(
         record(&vt, scripted(&vt, {{1s, 1}}, 2s, true, counted{}) | eddy::timeout(5s, vt), 0s));
-    REQUIRE(r.values == std::vector<got>{{1, 1s}});
+    REQUIRE(r.values == arrivals<int>{{1, 1s}});
     REQUIRE(is<std::runtime_error>(r.error));
     REQUIRE_FALSE(is<eddy::timeout_error>(r.error));
     REQUIRE(r.ended_at == 2s);
@@ -194,11 +121,11 @@ TEST_CASE("timeout: an upstream error in time reaches the consumer", "[stream][t
 
 TEST_CASE("timeout: a synchronous upstream and a pipeline pass through", "[stream][timeout]") {
     virtual_time_scheduler vt;
-    run_result r = vt.run(record(&vt, eddy::test::count_to(3) | eddy::map([](int x) {
-                                          return x * 10;
-                                      }) | eddy::timeout(1s, vt),
-                                 0s));
-    REQUIRE(r.values == std::vector<got>{{10, 0s}, {20, 0s}, {30, 0s}});
+    recorded<int> r = vt.run(record(&vt, eddy::test::count_to(3) | eddy::map([](int x) {
+                                             return x * 10;
+                                         }) | eddy::timeout(1s, vt),
+                                    0s));
+    REQUIRE(r.values == arrivals<int>{{10, 0s}, {20, 0s}, {30, 0s}});
     REQUIRE_FALSE(r.error);
 }
 
@@ -206,16 +133,12 @@ TEST_CASE("timeout: the consumer's stop request cancels the waiting next() and t
           "[stream][timeout]") {
     virtual_time_scheduler vt;
     counted::reset();
-    std::stop_source source;
-    auto [r, stopped] = vt.run(eddy::when_all(
-        eddy::with_stop_token(record(&vt,
-                                     scripted(&vt, {{1s, 1}, {50s, 2}}, 60s, false, counted{}) |
-                                         eddy::timeout(1h, vt),
-                                     0s),
-                              source.get_token()),
-        stop_at(&vt, source, 7s)));
-    static_cast<void>(stopped);
-    REQUIRE(r.values == std::vector<got>{{1, 1s}});
+    recorded<int> r = run_stopped_after(
+        vt, 7s,
+        record(&vt,
+               scripted(&vt, {{1s, 1}, {50s, 2}}, 60s, false, counted{}) | eddy::timeout(1h, vt),
+               0s));
+    REQUIRE(r.values == arrivals<int>{{1, 1s}});
     REQUIRE(is<eddy::operation_cancelled>(r.error));
     REQUIRE(r.ended_at == 7s);
     vt.run_until_idle();
@@ -263,22 +186,6 @@ stream<int> then_hangs(eddy::thread_pool* pool, int n, counted guard) {
     co_yield -1;
 }
 
-task<run_result> drain_pool(stream<int> s) {
-    run_result r;
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s.next();
-            if (!v) {
-                break;
-            }
-            r.values.push_back({*v, 0s});
-        }
-    } catch (...) {
-        r.error = std::current_exception();
-    }
-    co_return r;
-}
-
 } // namespace
 
 TEST_CASE("timeout on a thread_pool: every value of a fast upstream, in order; a hung one times "
@@ -288,17 +195,17 @@ TEST_CASE("timeout on a thread_pool: every value of a fast upstream, in order; a
     {
         eddy::thread_pool pool(2);
         constexpr int n = 2'000;
-        run_result fast = eddy::sync_wait(drain_pool(hops(&pool, n) | eddy::timeout(1h, pool)));
+        drained<int> fast = eddy::sync_wait(drain(hops(&pool, n) | eddy::timeout(1h, pool)));
         REQUIRE_FALSE(fast.error);
         REQUIRE(fast.values.size() == static_cast<std::size_t>(n));
         for (int i = 0; i < n; ++i) {
-            REQUIRE(fast.values[static_cast<std::size_t>(i)].value == i);
+            REQUIRE(fast.values[static_cast<std::size_t>(i)] == i);
         }
 
-        run_result hung = eddy::sync_wait(
-            drain_pool(then_hangs(&pool, 100, counted{}) | eddy::timeout(1ms, pool)));
+        drained<int> hung =
+            eddy::sync_wait(drain(then_hangs(&pool, 100, counted{}) | eddy::timeout(1ms, pool)));
         REQUIRE(hung.values.size() == 100);
-        REQUIRE(hung.values.back().value == 99);
+        REQUIRE(hung.values.back() == 99);
         REQUIRE(is<eddy::timeout_error>(hung.error));
     } // the pool drains its queue: the stopped pull has finished
     REQUIRE(counted::alive() == 0);

@@ -6,107 +6,32 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <exception>
 #include <optional>
 #include <stdexcept>
-#include <stop_token>
 #include <utility>
 #include <vector>
 
 #include <eddy/core/error.hpp>
-#include <eddy/core/stop_token.hpp>
-#include <eddy/core/task.hpp>
 #include <eddy/core/virtual_time_scheduler.hpp>
-#include <eddy/core/when_all.hpp>
 
 #include <support/counted.hpp>
+#include <support/stream_consumers.hpp>
 #include <support/stream_sources.hpp>
+#include <support/timed_streams.hpp>
 
 using eddy::stream;
-using eddy::task;
 using eddy::virtual_time_scheduler;
+using eddy::test::arrivals;
 using eddy::test::counted;
+using eddy::test::is;
+using eddy::test::pull_one;
+using eddy::test::record;
+using eddy::test::recorded;
+using eddy::test::run_stopped_after;
+using eddy::test::scripted;
+using eddy::test::virtual_time::epoch;
 using namespace std::chrono_literals;
-
-namespace {
-
-using duration = virtual_time_scheduler::duration;
-using time_point = virtual_time_scheduler::time_point;
 using ints = std::vector<int>;
-constexpr time_point epoch{};
-
-struct step {
-    duration at; // absolute virtual time of the value
-    int value;
-};
-
-// Yields each value at epoch + its time (at once when that has passed), then ends (or throws)
-// at epoch + `end`. Holds a `counted` so a test can prove the frame was freed.
-stream<int> scripted(virtual_time_scheduler* vt, std::vector<step> steps, duration end, bool fail,
-                     counted guard) {
-    static_cast<void>(guard);
-    for (const step& s : steps) {
-        co_await vt->schedule_at(epoch + s.at);
-        co_yield s.value;
-    }
-    co_await vt->schedule_at(epoch + end);
-    if (fail) {
-        throw std::runtime_error("upstream failed");
-    }
-}
-
-struct got {
-    ints window;
-    duration at;
-    bool operator==(const got&) const = default;
-};
-
-struct run_result {
-    std::vector<got> windows;
-    std::exception_ptr error;
-    duration ended_at{};
-};
-
-// Pulls to the end or the first exception, recording when each window arrived.
-task<run_result> record(virtual_time_scheduler* vt, stream<ints> s) {
-    run_result r;
-    try {
-        for (;;) {
-            std::optional<ints> w = co_await s.next();
-            if (!w) {
-                break;
-            }
-            r.windows.push_back({std::move(*w), vt->now() - epoch});
-        }
-    } catch (...) {
-        r.error = std::current_exception();
-    }
-    r.ended_at = vt->now() - epoch;
-    co_return r;
-}
-
-template <class E>
-bool is(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const E&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
-task<void> stop_at(virtual_time_scheduler* vt, std::stop_source source, duration at) {
-    co_await vt->schedule_at(epoch + at);
-    source.request_stop();
-}
-
-task<std::optional<ints>> pull_one(stream<ints>* s) {
-    std::optional<ints> w = co_await s->next();
-    co_return w;
-}
-
-} // namespace
 
 TEST_CASE("window: values grouped by the window they arrived in, each emitted at its end",
           "[stream][window]") {
@@ -115,11 +40,11 @@ TEST_CASE("window: values grouped by the window they arrived in, each emitted at
     // Windows of 10 s from 0: [0, 10) holds 1 and 2; [10, 20) holds 3 (20 s is a boundary: 4
     // opens [20, 30)); [30, 40) and [50, 60) are empty and not emitted; [40, 50) holds 5 and 6,
     // and is flushed by the end at 47 s.
-    run_result r =
+    recorded<ints> r =
         vt.run(record(&vt, scripted(&vt, {{1s, 1}, {5s, 2}, {12s, 3}, {20s, 4}, {41s, 5}, {45s, 6}},
                                     47s, false, counted{}) |
                                eddy::window(10s, vt)));
-    REQUIRE(r.windows == std::vector<got>{{{1, 2}, 10s}, {{3}, 20s}, {{4}, 30s}, {{5, 6}, 47s}});
+    REQUIRE(r.values == arrivals<ints>{{{1, 2}, 10s}, {{3}, 20s}, {{4}, 30s}, {{5, 6}, 47s}});
     REQUIRE_FALSE(r.error);
     REQUIRE(r.ended_at == 47s);
     vt.run_until_idle();
@@ -133,16 +58,16 @@ TEST_CASE("window: windows are aligned to the first pull, not to the stream's cr
     stream<ints> s = scripted(&vt, {{4s, 1}, {12s, 2}, {13s, 3}, {14s, 4}}, 30s, false, counted{}) |
                      eddy::window(10s, vt);
     vt.advance(3s); // windows are [3, 13), [13, 23), ...
-    run_result r = vt.run(record(&vt, std::move(s)));
-    REQUIRE(r.windows == std::vector<got>{{{1, 2}, 13s}, {{3, 4}, 23s}});
+    recorded<ints> r = vt.run(record(&vt, std::move(s)));
+    REQUIRE(r.values == arrivals<ints>{{{1, 2}, 13s}, {{3, 4}, 23s}});
     REQUIRE(r.ended_at == 30s);
 }
 
 TEST_CASE("window: a synchronous upstream makes one window, flushed at its end",
           "[stream][window]") {
     virtual_time_scheduler vt;
-    run_result r = vt.run(record(&vt, eddy::test::count_to(4) | eddy::window(1s, vt)));
-    REQUIRE(r.windows == std::vector<got>{{{1, 2, 3, 4}, 0s}});
+    recorded<ints> r = vt.run(record(&vt, eddy::test::count_to(4) | eddy::window(1s, vt)));
+    REQUIRE(r.values == arrivals<ints>{{{1, 2, 3, 4}, 0s}});
     REQUIRE(vt.pending_timers() == 0);
 }
 
@@ -155,8 +80,8 @@ TEST_CASE("window: an upstream error comes after the open window, on the followi
     REQUIRE_THROWS_AS(vt.run(pull_one(&s)), std::runtime_error);
     REQUIRE(vt.run(pull_one(&s)) == std::nullopt);
 
-    run_result sync = vt.run(record(&vt, eddy::test::two_then_throw() | eddy::window(1s, vt)));
-    REQUIRE(sync.windows == std::vector<got>{{{1, 2}, 3s}});
+    recorded<ints> sync = vt.run(record(&vt, eddy::test::two_then_throw() | eddy::window(1s, vt)));
+    REQUIRE(sync.values == arrivals<ints>{{{1, 2}, 3s}});
     REQUIRE(is<std::runtime_error>(sync.error));
 }
 
@@ -177,15 +102,11 @@ TEST_CASE("window: the consumer's stop request cancels the waiting next() and th
           "[stream][window]") {
     virtual_time_scheduler vt;
     counted::reset();
-    std::stop_source source;
-    auto [r, stopped] =
-        vt.run(eddy::when_all(eddy::with_stop_token(record(&vt, scripted(&vt, {{1s, 1}, {50s, 2}},
-                                                                         60s, false, counted{}) |
-                                                                    eddy::window(2s, vt)),
-                                                    source.get_token()),
-                              stop_at(&vt, source, 7s)));
-    static_cast<void>(stopped);
-    REQUIRE(r.windows == std::vector<got>{{{1}, 2s}});
+    recorded<ints> r =
+        run_stopped_after(vt, 7s,
+                          record(&vt, scripted(&vt, {{1s, 1}, {50s, 2}}, 60s, false, counted{}) |
+                                          eddy::window(2s, vt)));
+    REQUIRE(r.values == arrivals<ints>{{{1}, 2s}});
     REQUIRE(is<eddy::operation_cancelled>(r.error));
     REQUIRE(r.ended_at == 7s);
     vt.run_until_idle();

@@ -6,47 +6,46 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <stdexcept>
-#include <stop_token>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
 #include <eddy/core/error.hpp>
-#include <eddy/core/stop_token.hpp>
 #include <eddy/core/sync_wait.hpp>
-#include <eddy/core/task.hpp>
 #include <eddy/core/thread_pool.hpp>
 #include <eddy/core/virtual_time_scheduler.hpp>
-#include <eddy/core/when_all.hpp>
 #include <eddy/stream/map.hpp>
 #include <eddy/stream/to_vector.hpp>
 
 #include <support/counted.hpp>
+#include <support/mappers.hpp>
+#include <support/stream_consumers.hpp>
 #include <support/stream_sources.hpp>
+#include <support/timed_streams.hpp>
 
 using eddy::stream;
-using eddy::task;
 using eddy::virtual_time_scheduler;
 using eddy::test::all;
+using eddy::test::arrivals;
 using eddy::test::count_to;
 using eddy::test::counted;
+using eddy::test::drain;
+using eddy::test::drained;
+using eddy::test::is;
+using eddy::test::record_to_end;
+using eddy::test::run_stopped_after;
+using eddy::test::take_n;
+using eddy::test::timed;
+using eddy::test::times_ten;
+using eddy::test::virtual_time::duration;
+using eddy::test::virtual_time::epoch;
 using namespace std::chrono_literals;
 
 namespace {
 
-using time_point = virtual_time_scheduler::time_point;
-using duration = virtual_time_scheduler::duration;
-
-struct frame_guard {
-    explicit frame_guard(int* d) : destroyed(d) {}
-    int* destroyed;
-    frame_guard(const frame_guard&) = delete;
-    frame_guard& operator=(const frame_guard&) = delete;
-    ~frame_guard() { ++*destroyed; }
-};
+using two_ints = std::tuple<int, int>;
 
 stream<std::string> words() {
     co_yield std::string("a");
@@ -54,80 +53,9 @@ stream<std::string> words() {
     co_yield std::string("c");
 }
 
-// first, first + 1, ... (`n` values), each after `period` of virtual time.
-stream<int> timed(virtual_time_scheduler* vt, duration period, int first, int n, int* destroyed,
-                  counted c) {
-    const frame_guard guard{destroyed};
-    for (int i = 0; i < n; ++i) {
-        co_await vt->schedule_after(period);
-        co_yield first + i + 0 * c.id();
-    }
-}
-
 stream<int> fails_after(virtual_time_scheduler* vt, duration d) {
     co_await vt->schedule_after(d);
     throw std::runtime_error("source failed");
-}
-
-struct row_at {
-    std::tuple<int, int> row;
-    time_point at;
-    bool operator==(const row_at&) const = default;
-};
-
-task<std::vector<row_at>> record(virtual_time_scheduler* vt, stream<std::tuple<int, int>> s) {
-    std::vector<row_at> out;
-    for (;;) {
-        std::optional<std::tuple<int, int>> v = co_await s.next();
-        if (!v) {
-            break;
-        }
-        out.push_back({*v, vt->now()});
-    }
-    co_return out;
-}
-
-task<int> count_until_error(stream<std::tuple<int, int>> s, bool* threw) {
-    int n = 0;
-    try {
-        for (;;) {
-            std::optional<std::tuple<int, int>> v = co_await s.next();
-            if (!v) {
-                break;
-            }
-            ++n;
-        }
-    } catch (const std::runtime_error&) {
-        *threw = true;
-    }
-    co_return n;
-}
-
-task<int> take_rows(stream<std::tuple<int, int>> s, int n) {
-    for (int i = 0; i < n; ++i) {
-        std::optional<std::tuple<int, int>> v = co_await s.next();
-        static_cast<void>(v);
-    }
-    co_return n;
-}
-
-task<void> stop_after(virtual_time_scheduler* vt, std::stop_source* source, duration d) {
-    co_await vt->schedule_after(d);
-    source->request_stop();
-}
-
-task<void> pull_until_cancelled(stream<std::tuple<int, int>>* s, int* rows, bool* cancelled) {
-    try {
-        for (;;) {
-            std::optional<std::tuple<int, int>> v = co_await s->next();
-            if (!v) {
-                co_return;
-            }
-            ++*rows;
-        }
-    } catch (const eddy::operation_cancelled&) {
-        *cancelled = true;
-    }
 }
 
 stream<long> hops(eddy::thread_pool* pool, long n, long sign) {
@@ -136,8 +64,6 @@ stream<long> hops(eddy::thread_pool* pool, long n, long sign) {
         co_yield (sign * i);
     }
 }
-
-int times_ten(int x) { return x * 10; }
 
 } // namespace
 
@@ -163,14 +89,13 @@ TEST_CASE("zip: the sources are pulled concurrently: a row takes the slowest sou
     virtual_time_scheduler vt;
     int destroyed = 0;
     counted::reset();
-    const time_point t0 = vt.now();
-    std::vector<row_at> got =
-        vt.run(record(&vt, eddy::zip(timed(&vt, 1s, 1, 3, &destroyed, counted{}),
-                                     timed(&vt, 2s, 10, 100, &destroyed, counted{}))));
-    REQUIRE(got == std::vector<row_at>{{{1, 10}, t0 + 2s}, {{2, 11}, t0 + 4s}, {{3, 12}, t0 + 6s}});
+    arrivals<two_ints> got = vt.run(
+        record_to_end(&vt, eddy::zip(timed(&vt, 1s, 1s, 1, 1, 3, &destroyed, counted{}),
+                                     timed(&vt, 2s, 2s, 10, 1, 100, &destroyed, counted{}))));
+    REQUIRE(got == arrivals<two_ints>{{{1, 10}, 2s}, {{2, 11}, 4s}, {{3, 12}, 6s}});
     // The 4th round started at 6 s; the first source ended at once, so the second one's pull
     // (due at 8 s) was stopped then, and both sources were destroyed with the zip.
-    REQUIRE(vt.now() == t0 + 6s);
+    REQUIRE(vt.now() == epoch + 6s);
     REQUIRE(destroyed == 2);
     REQUIRE(counted::alive() == 0);
     REQUIRE(vt.pending_timers() == 0);
@@ -191,13 +116,11 @@ TEST_CASE("zip: a source's error stops the other pull and is rethrown", "[stream
     virtual_time_scheduler vt;
     int destroyed = 0;
     counted::reset();
-    bool threw = false;
-    int rows = vt.run(count_until_error(
-        eddy::zip(timed(&vt, 1s, 1, 100, &destroyed, counted{}), fails_after(&vt, 1500ms)),
-        &threw));
-    REQUIRE(threw);
-    REQUIRE(rows == 0);
-    REQUIRE(vt.now() == time_point{} + 1500ms);
+    drained<two_ints> r = vt.run(drain(
+        eddy::zip(timed(&vt, 1s, 1s, 1, 1, 100, &destroyed, counted{}), fails_after(&vt, 1500ms))));
+    REQUIRE(is<std::runtime_error>(r.error));
+    REQUIRE(r.values.empty());
+    REQUIRE(vt.now() == epoch + 1500ms);
     REQUIRE(destroyed == 1);
     REQUIRE(counted::alive() == 0);
     REQUIRE(vt.pending_timers() == 0);
@@ -209,25 +132,21 @@ TEST_CASE("zip: the consumer's stop token reaches the sources; destroyed mid-way
     int destroyed = 0;
     counted::reset();
     {
-        std::stop_source stop;
-        int rows = 0;
-        bool cancelled = false;
-        stream<std::tuple<int, int>> s = eddy::zip(timed(&vt, 1min, 1, 100, &destroyed, counted{}),
-                                                   timed(&vt, 1min, 1, 100, &destroyed, counted{}));
-        vt.run(eddy::when_all(
-            eddy::with_stop_token(pull_until_cancelled(&s, &rows, &cancelled), stop.get_token()),
-            stop_after(&vt, &stop, 150s)));
-        REQUIRE(rows == 2);
-        REQUIRE(cancelled);
+        stream<two_ints> s = eddy::zip(timed(&vt, 1min, 1min, 1, 1, 100, &destroyed, counted{}),
+                                       timed(&vt, 1min, 1min, 1, 1, 100, &destroyed, counted{}));
+        drained<two_ints> r = run_stopped_after(vt, 150s, drain(&s));
+        REQUIRE(r.values.size() == 2);
+        REQUIRE(is<eddy::operation_cancelled>(r.error));
         REQUIRE(vt.pending_timers() == 0);
     }
     REQUIRE(destroyed == 2);
     REQUIRE(counted::alive() == 0);
 
     destroyed = 0;
-    REQUIRE(vt.run(take_rows(eddy::zip(timed(&vt, 1s, 1, 100, &destroyed, counted{}),
-                                       timed(&vt, 1s, 1, 100, &destroyed, counted{})),
-                             3)) == 3);
+    REQUIRE(vt.run(take_n(eddy::zip(timed(&vt, 1s, 1s, 1, 1, 100, &destroyed, counted{}),
+                                    timed(&vt, 1s, 1s, 1, 1, 100, &destroyed, counted{})),
+                          3))
+                .size() == 3);
     REQUIRE(destroyed == 2);
     REQUIRE(counted::alive() == 0);
     REQUIRE(vt.pending_timers() == 0);
