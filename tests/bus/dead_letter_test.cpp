@@ -110,6 +110,8 @@ TEST_CASE("a dead letter keeps partition, key, value and headers, and adds exact
         {std::string(dlh::attempts), "3"},
         {std::string(dlh::first_failure), "100000000000"}, // 100s in ns
         {std::string(dlh::last_failure), "103000000000"},  // after waits of 1s and 2s
+        {std::string(dlh::history),
+         std::string("3x ") + typeid(std::runtime_error).name() + " @103000000000"},
     };
     REQUIRE(dead.headers == expected);
     REQUIRE(bus.lag("t", "g") == std::vector<std::uint64_t>{0, 0, 0});

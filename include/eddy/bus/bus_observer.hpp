@@ -19,6 +19,11 @@ namespace eddy {
 /// - `retried`: attempts of a handler after the first (a record tried 3 times adds 2).
 /// - `dead_lettered`: records of this topic sent to its dead-letter topic.
 /// - `deduplicated`: publishes of an idempotent producer that were duplicates (not appended).
+/// - `reprocessed` / `discarded`: dead letters of this topic republished to it / discarded
+///   (`event_bus::reprocess`, `event_bus::discard`); counted on the original topic.
+/// - `parked`: records held back behind a dead-lettered record of their key (ordered
+///   dead-lettering, `consumer_options::ordered_dead_letters`).
+/// Dead letters per error type: `event_bus::dead_lettered_by_error(topic)`.
 ///
 ///     auto s = bus.stats("orders"); // s.published == 3, s.delivered == 6 with two groups
 struct topic_stats {
@@ -27,6 +32,9 @@ struct topic_stats {
     std::uint64_t retried = 0;
     std::uint64_t dead_lettered = 0;
     std::uint64_t deduplicated = 0;
+    std::uint64_t reprocessed = 0;
+    std::uint64_t discarded = 0;
+    std::uint64_t parked = 0;
 
     friend bool operator==(const topic_stats&, const topic_stats&) = default;
 };

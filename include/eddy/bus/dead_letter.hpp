@@ -37,6 +37,14 @@ inline constexpr std::string_view error_message = "eddy.dlq.error-message";
 inline constexpr std::string_view attempts = "eddy.dlq.attempts"; ///< attempts made in all
 inline constexpr std::string_view first_failure = "eddy.dlq.first-failure"; ///< time (ns)
 inline constexpr std::string_view last_failure = "eddy.dlq.last-failure";   ///< time (ns)
+/// Every dead-lettering of the record, oldest first, `;`-separated entries
+/// `<attempts>x <error-type> @<last-failure-ns>`: kept when it is reprocessed and fails again.
+inline constexpr std::string_view history = "eddy.dlq.history";
+/// On a record republished by `event_bus::reprocess`: the `dead_letter_id::str()` it came from.
+inline constexpr std::string_view reprocess_of = "eddy.dlq.reprocess-of";
+/// On a record republished by `event_bus::reprocess`: the only group it is delivered to (the
+/// one that dead-lettered it); other groups skip it.
+inline constexpr std::string_view reprocess_for = "eddy.dlq.reprocess-for";
 } // namespace dead_letter_header
 
 /// What the bus tells an observer (`bus_observer::on_dead_letter`) when it dead-letters a

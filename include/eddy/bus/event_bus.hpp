@@ -2,6 +2,7 @@
 // partitioned topics, consumer groups, retries with backoff and dead-letter topics.
 #pragma once
 
+#include <algorithm>   // std::max
 #include <cassert>     // assert
 #include <chrono>      // std::chrono::steady_clock
 #include <cstddef>     // std::size_t
@@ -24,15 +25,19 @@
 #include <eddy/bus/bus_observer.hpp>
 #include <eddy/bus/consumer_options.hpp>
 #include <eddy/bus/dead_letter.hpp>
+#include <eddy/bus/dead_letter_entry.hpp>
 #include <eddy/bus/detail/fnv1a.hpp>
 #include <eddy/bus/detail/group_member.hpp>
 #include <eddy/bus/detail/topic_log.hpp>
+#include <eddy/bus/detail/transaction_state.hpp>
 #include <eddy/bus/headers.hpp>
 #include <eddy/bus/offset_out_of_range.hpp>
+#include <eddy/bus/producer_fenced.hpp>
 #include <eddy/bus/producer_sequence.hpp>
 #include <eddy/bus/record.hpp>
 #include <eddy/bus/subscription.hpp>
 #include <eddy/bus/topic_config.hpp>
+#include <eddy/bus/transaction.hpp>
 #include <eddy/core/awaitable.hpp>
 #include <eddy/core/error.hpp>
 #include <eddy/core/retry_policy.hpp>
@@ -82,6 +87,18 @@ namespace eddy {
 ///   non-retryable are not retried; after the last attempt the record goes to `<topic>.DLQ`,
 ///   same partition number, with the `dead_letter_header` entries, the observer is alerted, and
 ///   the offset is committed, so a poison record never blocks its partition for good.
+///
+/// - Dead-letter reprocessing: `dead_letters(filter)` lists them, `reprocess` (one or a batch)
+///   republishes to the original topic for the failing group only, `discard` drops one; each
+///   action is in `audit_log()`. With `consumer_options::ordered_dead_letters`, a
+///   dead-lettered key's later records are parked (per group) until its dead letter is
+///   reprocessed and succeeds (or is discarded), then handled in order before later ones.
+/// - Transactions (exactly-once inside the bus): `begin_transaction(producer_id)` returns an
+///   `eddy::transaction`; what it publishes (to any topics) and the group offsets it commits
+///   become visible together at its commit, and never after an abort. Members read with their
+///   `consumer_options::isolation` (`read_committed` by default: they wait at a record of an
+///   open transaction and skip aborted ones). A push member whose handler fails after its
+///   transaction committed the record's offset treats the record as done (no retry).
 ///
 /// Lazy/eager: `publish` and the stop of a subscription are lazy tasks; topic creation,
 /// `subscribe`, `consume` (joining the group), `lag` and `stats` act at once.
@@ -274,7 +291,7 @@ public:
             m.group = &join(*m.topic, m.group_name, m.member, options.start);
         }
         wake_group(*m.group);
-        return pull<T>(std::move(m), options.on_out_of_range);
+        return pull<T>(std::move(m), options.on_out_of_range, options.isolation);
     }
 
     /// Per partition of `topic`: how many records group `group` has not committed yet (the
@@ -316,6 +333,169 @@ public:
     [[nodiscard]] topic_stats stats(std::string_view topic) const {
         std::lock_guard lock(m_mutex);
         return find_topic(topic, "stats").stats;
+    }
+
+    /// Lists the retained dead letters of every dead-letter topic that match `filter` (by
+    /// original topic, error type and status; pending ones by default), by dead-letter topic,
+    /// partition and offset. Eager snapshot. Thread-safety: any thread.
+    ///
+    ///     for (const auto& d : bus.dead_letters({.topic = "orders"})) ...
+    [[nodiscard]] std::vector<dead_letter_entry> dead_letters(dead_letter_filter filter = {}) {
+        std::lock_guard lock(m_mutex);
+        std::vector<dead_letter_entry> out;
+        for (auto& [name, t] : m_topics) {
+            if (!t->is_dead_letter) {
+                continue;
+            }
+            t->prune(m_scheduler->now());
+            for (std::size_t p = 0; p < t->config.partitions; ++p) {
+                for (std::uint64_t o = t->begin[p]; o < t->end[p]; ++o) {
+                    const eddy::headers& h = t->headers_at(p, o);
+                    auto text = [&h](std::string_view k) {
+                        const auto v = h.get(k);
+                        return v ? std::string(*v) : std::string();
+                    };
+                    dead_letter_entry e;
+                    e.id = {name, p, o};
+                    e.topic = text(dead_letter_header::topic);
+                    e.error_type = text(dead_letter_header::error_type);
+                    auto st = m_dead_letter_status.find(e.id.str());
+                    e.status =
+                        st == m_dead_letter_status.end() ? dead_letter_status::pending : st->second;
+                    if ((!filter.topic.empty() && filter.topic != e.topic) ||
+                        (!filter.error_type.empty() && filter.error_type != e.error_type) ||
+                        (filter.status && *filter.status != e.status)) {
+                        continue;
+                    }
+                    e.partition = std::stoul(text(dead_letter_header::partition));
+                    e.offset = std::stoull(text(dead_letter_header::offset));
+                    e.group = text(dead_letter_header::group);
+                    e.key = t->key_at(p, o);
+                    e.error_message = text(dead_letter_header::error_message);
+                    e.attempts = std::stoul(text(dead_letter_header::attempts));
+                    e.history = text(dead_letter_header::history);
+                    out.push_back(std::move(e));
+                }
+            }
+        }
+        return out;
+    }
+
+    /// `co_await bus.reprocess(id, who)` republishes dead letter `id` to its original topic
+    /// (same key, so the same partition; its headers without the failure's, plus
+    /// `dead_letter_header::reprocess_of` and `reprocess_for`: only the group that
+    /// dead-lettered it gets it), marks it reprocessed, counts `topic_stats::reprocessed` on the
+    /// original topic and appends an audit record naming `who`. If it fails again it returns
+    /// to the DLQ as a new dead letter whose `history` header lists every failure. Lazy;
+    /// completes synchronously. Errors: `eddy::error` for an unknown, dropped, already
+    /// reprocessed or discarded dead letter (nothing is done then).
+    [[nodiscard]] task<publish_result> reprocess(dead_letter_id id, std::string who) {
+        wake_list woken;
+        publish_result r;
+        {
+            std::lock_guard lock(m_mutex);
+            r = reprocess_locked(id, who, woken);
+        }
+        wake(woken);
+        co_return r;
+    }
+
+    /// The batch form: every dead letter of `ids` in order, or none (all are checked first).
+    [[nodiscard]] task<std::vector<publish_result>> reprocess(std::vector<dead_letter_id> ids,
+                                                              std::string who) {
+        wake_list woken;
+        std::vector<publish_result> out;
+        {
+            std::lock_guard lock(m_mutex);
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                locate(ids[i], "reprocess");
+                for (std::size_t j = 0; j < i; ++j) {
+                    if (ids[j] == ids[i]) {
+                        throw error("eddy::event_bus::reprocess: dead letter " + ids[i].str() +
+                                    " is given twice");
+                    }
+                }
+            }
+            for (const dead_letter_id& id : ids) {
+                out.push_back(reprocess_locked(id, who, woken));
+            }
+        }
+        wake(woken);
+        co_return out;
+    }
+
+    /// Discards dead letter `id` (marks it discarded, counts `topic_stats::discarded`, appends
+    /// an audit record naming `who`). With ordered dead-lettering, records parked behind it are
+    /// released (handled in order). Eager. Errors: as `reprocess`.
+    void discard(const dead_letter_id& id, const std::string& who) {
+        wake_list woken;
+        {
+            std::lock_guard lock(m_mutex);
+            located_dead_letter d = locate(id, "discard");
+            ++d.original->stats.discarded;
+            m_dead_letter_status.emplace(id.str(), dead_letter_status::discarded);
+            m_audit.push_back({dead_letter_audit::action::discard, who, m_scheduler->now(), id,
+                               d.original->name, publish_result{}});
+            auto g = d.original->groups.find(d.group);
+            if (g != d.original->groups.end()) {
+                for (auto& [key, pk] : g->second.parked) {
+                    if (pk.head == id.str()) {
+                        pk.st = detail::consumer_group::parked_key::state::releasing;
+                        if (!g->second.members.empty() && g->second.busy[pk.partition] == 0) {
+                            woken.push_back(
+                                g->second.members[pk.partition % g->second.members.size()]);
+                        }
+                    }
+                }
+            }
+        }
+        wake(woken);
+    }
+
+    /// Every reprocess and discard so far, oldest first.
+    [[nodiscard]] std::vector<dead_letter_audit> audit_log() const {
+        std::lock_guard lock(m_mutex);
+        return m_audit;
+    }
+
+    /// Per error type (`dead_letter_header::error_type`): records of `topic` dead-lettered.
+    [[nodiscard]] std::map<std::string, std::uint64_t>
+    dead_lettered_by_error(std::string_view topic) const {
+        std::lock_guard lock(m_mutex);
+        find_topic(topic, "dead_lettered_by_error");
+        auto it = m_dead_lettered_by_error.find(topic);
+        return it == m_dead_lettered_by_error.end() ? std::map<std::string, std::uint64_t>{}
+                                                    : it->second;
+    }
+
+    /// Begins a transaction of producer `producer_id` (see `eddy::transaction`): records it
+    /// publishes and offsets it commits become visible together at `co_await tx.commit()`.
+    /// Eager: bumps the id's epoch, which fences the id's previous transactions (their
+    /// `publish`/`commit` throw `eddy::producer_fenced`) and aborts the one still open.
+    /// Errors: `eddy::error` for an empty id.
+    /// Lifetime: the bus must outlive the transaction. Thread-safety: any thread.
+    ///
+    ///     auto tx = bus.begin_transaction("relay-1");
+    ///     co_await tx.publish("orders", key, o);
+    ///     co_await tx.commit();
+    [[nodiscard]] transaction begin_transaction(std::string producer_id) {
+        if (producer_id.empty()) {
+            throw error("eddy::event_bus::begin_transaction: the producer id must not be empty");
+        }
+        auto tx = std::make_shared<txn_impl>(this, std::move(producer_id));
+        wake_list woken;
+        {
+            std::lock_guard lock(m_mutex);
+            producer_epoch& pe = m_producers[tx->id];
+            ++pe.epoch;
+            if (pe.open) {
+                end_marker(*pe.open, detail::txn_status::aborted, woken);
+            }
+            tx->ep = pe.epoch;
+            pe.open = tx->marker;
+        }
+        wake(woken);
+        return transaction(std::move(tx));
     }
 
 private:
@@ -499,6 +679,7 @@ private:
         std::size_t partition = 0;
         typename detail::topic_log<T>::record_ptr record;
         std::exception_ptr error;
+        bool parked = false; // a record released from the group's parking (ordered DLQ)
     };
 
     // Without the lock: the next record for `member`, from a partition it owns that has no
@@ -507,7 +688,7 @@ private:
     template <class T>
     claim_result<T> claim(detail::topic_log<T>& t, detail::consumer_group& g,
                           const std::string& group, detail::group_member& member,
-                          offset_reset on_out_of_range) {
+                          offset_reset on_out_of_range, isolation iso) {
         using kind = typename claim_result<T>::kind;
         std::lock_guard lock(m_mutex);
         if (member.leaving) {
@@ -520,6 +701,14 @@ private:
             if (g.owner(p) != &member || g.busy[p] != 0) {
                 continue;
             }
+            if (!g.parked.empty()) { // released parked records go before the log
+                if (auto rec = release_parked<T>(g, p)) {
+                    g.busy[p] = 1;
+                    member.cursor = p + 1;
+                    ++t.stats.delivered;
+                    return {kind::work, p, std::move(rec), nullptr, true};
+                }
+            }
             std::uint64_t& position = g.committed[p];
             if (position < t.begin[p]) {
                 if (on_out_of_range == offset_reset::none) {
@@ -529,16 +718,108 @@ private:
                 }
                 position = on_out_of_range == offset_reset::earliest ? t.begin[p] : t.end[p];
             }
-            if (position >= t.end[p]) {
+            // Skips (in order) what this member must not get: aborted records (read_committed;
+            // it stops at an open one), records reprocessed for another group, and records of
+            // a parked key (kept in the parking, behind their dead-lettered head).
+            typename detail::topic_log<T>::record_ptr found;
+            for (; position < t.end[p]; ++position) {
+                const auto& e = t.at(p, position);
+                if (iso == isolation::read_committed && e.txn &&
+                    e.txn->status != detail::txn_status::committed) {
+                    if (e.txn->status == detail::txn_status::open) {
+                        break;
+                    }
+                    continue;
+                }
+                const record<T>& r = *e.rec;
+                std::optional<std::string_view> of;
+                if (!r.headers.empty()) {
+                    const auto for_group = r.headers.get(dead_letter_header::reprocess_for);
+                    if (for_group && *for_group != group) {
+                        continue;
+                    }
+                    of = r.headers.get(dead_letter_header::reprocess_of);
+                }
+                if (!g.parked.empty()) {
+                    auto it = g.parked.find(r.key);
+                    if (it != g.parked.end()) {
+                        auto& pk = it->second;
+                        if (!of || *of != pk.head ||
+                            pk.st == detail::consumer_group::parked_key::state::releasing) {
+                            pk.successors.push_back(e.rec);
+                            ++t.stats.parked;
+                            continue;
+                        }
+                        pk.st = detail::consumer_group::parked_key::state::head_in_flight;
+                        pk.head_offset = position;
+                    }
+                }
+                found = e.rec;
+                break;
+            }
+            if (!found) {
                 continue;
             }
             g.busy[p] = 1;
             member.cursor = p + 1;
             ++t.stats.delivered;
-            return {kind::work, p, t.at(p, position), nullptr};
+            return {kind::work, p, std::move(found), nullptr};
         }
         member.wake.reset();
         return {kind::idle, 0, nullptr, nullptr};
+    }
+
+    // Under the lock: the next parked record of partition `p` that is released (its key's
+    // republished head succeeded: the group moved past it), or null.
+    template <class T>
+    typename detail::topic_log<T>::record_ptr release_parked(detail::consumer_group& g,
+                                                             std::size_t p) {
+        using state = detail::consumer_group::parked_key::state;
+        for (auto it = g.parked.begin(); it != g.parked.end();) {
+            auto& pk = it->second;
+            if (pk.partition != p) {
+                ++it;
+                continue;
+            }
+            if (pk.st == state::head_in_flight && g.committed[p] > pk.head_offset) {
+                pk.st = state::releasing;
+            }
+            if (pk.st != state::releasing) {
+                ++it;
+                continue;
+            }
+            if (pk.successors.empty()) {
+                it = g.parked.erase(it);
+                continue;
+            }
+            auto rec = std::static_pointer_cast<const record<T>>(pk.successors.front());
+            pk.successors.pop_front();
+            return rec;
+        }
+        return nullptr;
+    }
+
+    // Without the lock: a released parked record given back (its member left mid-record)
+    // goes back to the front of its key's parking.
+    template <class T>
+    void unpark_front(detail::consumer_group& g,
+                      const typename detail::topic_log<T>::record_ptr& rec) {
+        std::lock_guard lock(m_mutex);
+        auto& pk = g.parked[rec->key];
+        pk.partition = rec->partition;
+        pk.st = detail::consumer_group::parked_key::state::releasing;
+        pk.successors.push_front(rec);
+    }
+
+    // Without the lock: a record a member did not finish goes back (a released parked one to
+    // its parking, the others stay in the log uncommitted).
+    template <class T>
+    void give_back(detail::consumer_group& g, const typename detail::topic_log<T>::record_ptr& rec,
+                   bool parked) {
+        if (parked) {
+            unpark_front<T>(g, rec);
+        }
+        finish(g, rec->partition, rec->offset, false);
     }
 
     // Without the lock: the record at `offset` of `p` is done (committed) or given back.
@@ -546,8 +827,8 @@ private:
         wake_list woken;
         {
             std::lock_guard lock(m_mutex);
-            if (commit) {
-                g.committed[p] = offset + 1;
+            if (commit) { // max: a transaction may have committed it already
+                g.committed[p] = std::max(g.committed[p], offset + 1);
             }
             g.busy[p] = 0;
             if (!g.members.empty()) {
@@ -555,6 +836,11 @@ private:
             }
         }
         wake(woken);
+    }
+
+    bool committed_past(const detail::consumer_group& g, std::size_t p, std::uint64_t offset) {
+        std::lock_guard lock(m_mutex);
+        return g.committed[p] > offset;
     }
 
     void count_retry(detail::topic_base& t) {
@@ -568,7 +854,7 @@ private:
     dead_letter_alert dead_letter(detail::topic_log<T>& t, detail::consumer_group& g,
                                   const std::string& group, const record<T>& rec,
                                   const std::exception_ptr& failure, std::size_t attempts,
-                                  time_point first_failure, time_point last_failure) {
+                                  time_point first_failure, time_point last_failure, bool ordered) {
         dead_letter_alert alert;
         alert.topic = t.name;
         alert.group = group;
@@ -584,6 +870,17 @@ private:
         } catch (...) {
         }
         eddy::headers h = rec.headers;
+        h.erase(dead_letter_header::reprocess_of); // stale once it failed again
+        h.erase(dead_letter_header::reprocess_for);
+        {
+            std::string entry =
+                std::to_string(attempts) + "x " + alert.error_type + " @" +
+                std::to_string(std::chrono::nanoseconds(last_failure.time_since_epoch()).count());
+            const auto previous = rec.headers.get(dead_letter_header::history);
+            std::string history = previous ? std::string(*previous) + ";" : std::string();
+            history += entry;
+            h.set(std::string(dead_letter_header::history), std::move(history));
+        }
         h.set(std::string(dead_letter_header::topic), t.name);
         h.set(std::string(dead_letter_header::partition), std::to_string(rec.partition));
         h.set(std::string(dead_letter_header::offset), std::to_string(rec.offset));
@@ -605,7 +902,15 @@ private:
             alert.dlq_offset = r.offset;
             ++t.stats.dead_lettered;
             collect_owner(dlq, rec.partition, woken);
-            g.committed[rec.partition] = rec.offset + 1;
+            // max: a released parked record has an offset the group already moved past.
+            g.committed[rec.partition] = std::max(g.committed[rec.partition], rec.offset + 1);
+            ++m_dead_lettered_by_error[t.name][alert.error_type];
+            if (ordered) { // park the key behind this dead letter (or move its head here)
+                auto& pk = g.parked[rec.key];
+                pk.partition = rec.partition;
+                pk.head = dead_letter_id{dlq.name, rec.partition, r.offset}.str();
+                pk.st = detail::consumer_group::parked_key::state::waiting;
+            }
             g.busy[rec.partition] = 0;
             if (!g.members.empty()) {
                 woken.push_back(g.members[rec.partition % g.members.size()]);
@@ -613,6 +918,226 @@ private:
         }
         wake(woken);
         return alert;
+    }
+
+    // ----- dead-letter reprocessing (callers hold m_mutex) -----
+
+    // Where `id` is and what it says; throws `eddy::error` unless it is a retained, pending
+    // dead letter whose original topic exists.
+    struct located_dead_letter {
+        detail::topic_base* dlq;
+        detail::topic_base* original;
+        std::string group;
+    };
+    located_dead_letter locate(const dead_letter_id& id, const char* op) {
+        const std::string where =
+            std::string("eddy::event_bus::") + op + ": dead letter " + id.str();
+        detail::topic_base& dlq = find_topic(id.topic, op);
+        if (!dlq.is_dead_letter) {
+            throw error(where + ": '" + id.topic + "' is not a dead-letter topic");
+        }
+        dlq.prune(m_scheduler->now());
+        if (id.partition >= dlq.config.partitions || id.offset < dlq.begin[id.partition] ||
+            id.offset >= dlq.end[id.partition]) {
+            throw error(where + " does not exist (or was dropped by retention)");
+        }
+        auto st = m_dead_letter_status.find(id.str());
+        if (st != m_dead_letter_status.end()) {
+            throw error(
+                where + " was already " +
+                (st->second == dead_letter_status::reprocessed ? "reprocessed" : "discarded"));
+        }
+        const eddy::headers& h = dlq.headers_at(id.partition, id.offset);
+        const auto topic = h.get(dead_letter_header::topic);
+        const auto group = h.get(dead_letter_header::group);
+        detail::topic_base& original = find_topic(topic ? *topic : std::string_view(), op);
+        return {&dlq, &original, group ? std::string(*group) : std::string()};
+    }
+
+    publish_result reprocess_locked(const dead_letter_id& id, const std::string& who,
+                                    wake_list& woken) {
+        located_dead_letter d = locate(id, "reprocess");
+        eddy::headers h;
+        for (const auto& [k, v] : d.dlq->headers_at(id.partition, id.offset)) {
+            // The failure's headers go; the history stays (it returns to the DLQ with it).
+            if (k.rfind("eddy.dlq.", 0) != 0 || k == dead_letter_header::history) {
+                h.set(k, v);
+            }
+        }
+        h.set(std::string(dead_letter_header::reprocess_of), id.str());
+        h.set(std::string(dead_letter_header::reprocess_for), d.group);
+        const std::string& key = d.dlq->key_at(id.partition, id.offset);
+        const publish_result r = d.original->append_copy(*d.dlq, id.partition, id.offset, key,
+                                                         std::move(h), m_scheduler->now());
+        ++d.original->stats.reprocessed;
+        m_dead_letter_status.emplace(id.str(), dead_letter_status::reprocessed);
+        m_audit.push_back({dead_letter_audit::action::reprocess, who, m_scheduler->now(), id,
+                           d.original->name, r});
+        collect_owner(*d.original, r.partition, woken);
+        return r;
+    }
+
+    // ----- transactions -----
+
+    struct producer_epoch {
+        std::uint64_t epoch = 0;
+        std::shared_ptr<detail::txn_marker> open; // the id's open transaction, if any
+    };
+
+    struct pending_offset {
+        detail::consumer_group* group;
+        std::size_t partition;
+        std::uint64_t offset;
+        std::string where; // for the conflict message
+    };
+
+    class txn_impl final : public detail::transaction_state {
+    public:
+        txn_impl(event_bus* b, std::string producer_id)
+            : bus(b), id(std::move(producer_id)), marker(std::make_shared<detail::txn_marker>()) {}
+
+        publish_result publish(const std::string& topic, std::string key, headers h,
+                               std::type_index type, const char* type_name, void* value) override {
+            return bus->tx_publish(*this, topic, std::move(key), std::move(h), type, type_name,
+                                   value);
+        }
+        void commit_offset(const std::string& group, const std::string& topic,
+                           std::size_t partition, std::uint64_t offset) override {
+            bus->tx_commit_offset(*this, group, topic, partition, offset);
+        }
+        void commit() override { bus->tx_commit(*this); }
+        void abort() noexcept override { bus->tx_abort(*this); }
+        [[nodiscard]] bool open() const override {
+            std::lock_guard lock(bus->m_mutex);
+            return marker->status == detail::txn_status::open;
+        }
+        [[nodiscard]] const std::string& producer() const noexcept override { return id; }
+        [[nodiscard]] std::uint64_t epoch() const noexcept override { return ep; }
+
+        event_bus* bus;
+        std::string id;
+        std::uint64_t ep = 0; // set once by begin_transaction
+        std::shared_ptr<detail::txn_marker> marker;
+        std::vector<pending_offset> offsets; // guarded by the bus's lock
+    };
+
+    // Under the lock: throws unless `tx` may still act.
+    void check_usable(const txn_impl& tx, const char* op) const {
+        const std::uint64_t current = m_producers.find(tx.id)->second.epoch;
+        if (current != tx.ep) {
+            throw producer_fenced(tx.id, tx.ep, current);
+        }
+        if (tx.marker->status != detail::txn_status::open) {
+            throw error(
+                std::string("eddy::transaction::") + op + ": the transaction was already " +
+                (tx.marker->status == detail::txn_status::committed ? "committed" : "aborted"));
+        }
+    }
+
+    // Under the lock: ends a transaction with `status`; its partitions' owners are woken.
+    void end_marker(detail::txn_marker& marker, detail::txn_status status, wake_list& woken) {
+        marker.status = status;
+        for (const auto& [t, p] : marker.touched) {
+            collect_owner(*t, p, woken);
+        }
+        marker.touched.clear();
+    }
+
+    publish_result tx_publish(txn_impl& tx, const std::string& topic, std::string key, headers h,
+                              std::type_index type, const char* type_name, void* value) {
+        wake_list woken;
+        publish_result r;
+        {
+            std::lock_guard lock(m_mutex);
+            check_usable(tx, "publish");
+            detail::topic_base& t = find_topic(topic, "transaction::publish");
+            if (t.type != type) {
+                throw error("eddy::transaction::publish: topic '" + topic +
+                            "' holds values of type " + t.type_name + ", not " + type_name);
+            }
+            const auto p = static_cast<std::size_t>(detail::fnv1a_64(key) % t.config.partitions);
+            r = t.append_erased(p, std::move(key), std::move(h), value, m_scheduler->now(),
+                                tx.marker);
+            auto& touched = tx.marker->touched;
+            if (touched.empty() ||
+                touched.back() != std::pair<detail::topic_base*, std::size_t>(&t, p)) {
+                touched.emplace_back(&t, p);
+            }
+            collect_owner(t, p, woken); // read_uncommitted members see it now
+        }
+        wake(woken);
+        return r;
+    }
+
+    void tx_commit_offset(txn_impl& tx, const std::string& group, const std::string& topic,
+                          std::size_t partition, std::uint64_t offset) {
+        std::lock_guard lock(m_mutex);
+        check_usable(tx, "commit_offset");
+        detail::topic_base& t = find_topic(topic, "transaction::commit_offset");
+        auto it = t.groups.find(group);
+        if (it == t.groups.end()) {
+            throw error("eddy::transaction::commit_offset: topic '" + topic +
+                        "' has no consumer group '" + group + "'");
+        }
+        if (partition >= t.config.partitions) {
+            throw error("eddy::transaction::commit_offset: topic '" + topic + "' has " +
+                        std::to_string(t.config.partitions) + " partitions, not partition " +
+                        std::to_string(partition));
+        }
+        tx.offsets.push_back({&it->second, partition, offset,
+                              "group '" + group + "' topic '" + topic + "' partition " +
+                                  std::to_string(partition) + " offset " + std::to_string(offset)});
+    }
+
+    void tx_commit(txn_impl& tx) {
+        wake_list woken;
+        std::string conflict;
+        {
+            std::lock_guard lock(m_mutex);
+            check_usable(tx, "commit");
+            for (const pending_offset& o : tx.offsets) {
+                if (o.group->committed[o.partition] > o.offset) {
+                    conflict = "eddy::transaction::commit: " + o.where +
+                               " was already committed (another member handled the record); "
+                               "the transaction was aborted";
+                    break;
+                }
+            }
+            end_marker(*tx.marker,
+                       conflict.empty() ? detail::txn_status::committed
+                                        : detail::txn_status::aborted,
+                       woken);
+            m_producers.find(tx.id)->second.open.reset();
+            if (conflict.empty()) {
+                for (const pending_offset& o : tx.offsets) {
+                    detail::consumer_group& g = *o.group;
+                    g.committed[o.partition] = std::max(g.committed[o.partition], o.offset + 1);
+                    if (!g.members.empty() && g.busy[o.partition] == 0) {
+                        woken.push_back(g.members[o.partition % g.members.size()]);
+                    }
+                }
+            }
+            tx.offsets.clear();
+        }
+        wake(woken);
+        if (!conflict.empty()) {
+            throw error(conflict);
+        }
+    }
+
+    void tx_abort(txn_impl& tx) noexcept {
+        wake_list woken;
+        {
+            std::lock_guard lock(m_mutex);
+            producer_epoch& pe = m_producers.find(tx.id)->second;
+            if (pe.epoch != tx.ep || tx.marker->status != detail::txn_status::open) {
+                return; // fenced (already aborted), committed or aborted
+            }
+            end_marker(*tx.marker, detail::txn_status::aborted, woken);
+            pe.open.reset();
+            tx.offsets.clear();
+        }
+        wake(woken);
     }
 
     // ----- push members -----
@@ -641,8 +1166,8 @@ private:
         using kind = typename claim_result<T>::kind;
         co_await bus->m_scheduler->schedule();
         for (;;) {
-            claim_result<T> c =
-                bus->claim(*m->topic, *m->group, m->group_name, *m, m->options.on_out_of_range);
+            claim_result<T> c = bus->claim(*m->topic, *m->group, m->group_name, *m,
+                                           m->options.on_out_of_range, m->options.isolation);
             if (c.what == kind::leave) {
                 co_return;
             }
@@ -652,7 +1177,7 @@ private:
                 co_return;
             }
             if (c.what == kind::work) {
-                co_await process<T, Handler>(bus, m, std::move(c.record));
+                co_await process<T, Handler>(bus, m, std::move(c.record), c.parked);
                 continue;
             }
             bool cancelled = false;
@@ -672,7 +1197,7 @@ private:
     // throws (everything ends in one of those).
     template <class T, class Handler>
     static task<void> process(event_bus* bus, push_member<T, Handler>* m,
-                              typename detail::topic_log<T>::record_ptr rec) {
+                              typename detail::topic_log<T>::record_ptr rec, bool parked) {
         Scheduler& s = *bus->m_scheduler;
         retry_state state;
         const time_point start = s.now();
@@ -695,9 +1220,15 @@ private:
                 bus->finish(*m->group, rec->partition, rec->offset, true);
                 co_return;
             }
+            if (!parked && bus->committed_past(*m->group, rec->partition, rec->offset)) {
+                // A transaction committed this record's offset (the handler failed after its
+                // commit): it is done; retrying would produce its output twice.
+                bus->finish(*m->group, rec->partition, rec->offset, false);
+                co_return;
+            }
             const std::stop_token token = co_await get_stop_token();
             if (token.stop_requested()) { // cancel(): give the record back uncommitted
-                bus->finish(*m->group, rec->partition, rec->offset, false);
+                bus->give_back<T>(*m->group, rec, parked);
                 co_return;
             }
             last_failure = s.now();
@@ -721,7 +1252,7 @@ private:
                 cancelled = true;
             }
             if (cancelled) {
-                bus->finish(*m->group, rec->partition, rec->offset, false);
+                bus->give_back<T>(*m->group, rec, parked);
                 co_return;
             }
         }
@@ -729,13 +1260,13 @@ private:
             // A dead-letter topic has no dead-letter topic: the member stops with the error
             // and the record stays uncommitted.
             m->set_failure(failure);
-            bus->finish(*m->group, rec->partition, rec->offset, false);
+            bus->give_back<T>(*m->group, rec, parked);
             bus->leave(*m->group, *m);
             co_return;
         }
         const dead_letter_alert alert =
             bus->dead_letter(*m->topic, *m->group, m->group_name, *rec, failure, state.attempt(),
-                             first_failure, last_failure);
+                             first_failure, last_failure, m->options.ordered_dead_letters);
         if (bus->m_observer.on_dead_letter) {
             try {
                 bus->m_observer.on_dead_letter(alert);
@@ -753,7 +1284,8 @@ private:
         pull_membership() = default;
         pull_membership(pull_membership&& o) noexcept
             : bus(o.bus), topic(o.topic), group(o.group), group_name(std::move(o.group_name)),
-              member(std::move(o.member)), in_flight(std::exchange(o.in_flight, std::nullopt)) {}
+              member(std::move(o.member)), in_flight(std::exchange(o.in_flight, std::nullopt)),
+              parked(std::move(o.parked)) {}
         pull_membership& operator=(pull_membership&&) = delete;
         ~pull_membership() { release(); }
 
@@ -763,6 +1295,10 @@ private:
                 return;
             }
             if (in_flight) {
+                if (parked) { // a released parked record goes back to its parking
+                    bus->template unpark_front<T>(*group, parked);
+                    parked.reset();
+                }
                 bus->finish(*group, in_flight->first, in_flight->second, false);
                 in_flight.reset();
             }
@@ -776,18 +1312,21 @@ private:
         std::string group_name;
         std::shared_ptr<detail::group_member> member;
         std::optional<std::pair<std::size_t, std::uint64_t>> in_flight; // yielded, uncommitted
+        typename detail::topic_log<T>::record_ptr parked; // in_flight came from the parking
     };
 
     template <class T>
-    static stream<record<T>> pull(pull_membership<T> m, offset_reset on_out_of_range) {
+    static stream<record<T>> pull(pull_membership<T> m, offset_reset on_out_of_range,
+                                  isolation iso) {
         using kind = typename claim_result<T>::kind;
         for (;;) {
             if (m.in_flight) { // the consumer pulled again: the record it had is done
                 m.bus->finish(*m.group, m.in_flight->first, m.in_flight->second, true);
                 m.in_flight.reset();
+                m.parked.reset();
             }
             claim_result<T> c =
-                m.bus->claim(*m.topic, *m.group, m.group_name, *m.member, on_out_of_range);
+                m.bus->claim(*m.topic, *m.group, m.group_name, *m.member, on_out_of_range, iso);
             if (c.what == kind::out_of_range) {
                 m.release(); // an ended stream is no member: its partitions go to the others
                 std::rethrow_exception(c.error);
@@ -797,6 +1336,9 @@ private:
             }
             if (c.what == kind::work) {
                 m.in_flight.emplace(c.partition, c.record->offset);
+                if (c.parked) {
+                    m.parked = c.record;
+                }
                 co_yield record<T>(*c.record);
                 continue;
             }
@@ -818,6 +1360,12 @@ private:
     bus_observer m_observer;
     mutable std::mutex m_mutex;
     std::map<std::string, std::unique_ptr<detail::topic_base>, std::less<>> m_topics;
+    std::map<std::string, producer_epoch, std::less<>> m_producers; // transactional ids
+    // Dead letters that are no longer pending, by dead_letter_id::str().
+    std::map<std::string, dead_letter_status, std::less<>> m_dead_letter_status;
+    std::vector<dead_letter_audit> m_audit;
+    std::map<std::string, std::map<std::string, std::uint64_t>, std::less<>>
+        m_dead_lettered_by_error; // original topic -> error type -> count
 };
 
 } // namespace eddy

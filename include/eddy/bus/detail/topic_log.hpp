@@ -7,6 +7,7 @@
 #include <cstdint>    // std::uint64_t
 #include <deque>      // std::deque (a partition's log: append at the back, drop at the front)
 #include <functional> // std::less
+#include <map>        // std::map
 #include <map>        // std::map (groups: stable addresses, heterogeneous lookup)
 #include <memory>     // std::shared_ptr, std::make_shared
 #include <string>     // std::string
@@ -29,6 +30,18 @@ struct consumer_group {
     std::vector<char> busy;                             // per partition: a record is in flight
     std::vector<std::shared_ptr<group_member>> members; // join order
 
+    // Ordered dead-lettering: a key whose record was dead-lettered, and the records of it that
+    // came later, held back in order (type-erased record_ptr of the topic's type).
+    struct parked_key {
+        enum class state { waiting, head_in_flight, releasing };
+        state st = state::waiting;
+        std::size_t partition = 0;
+        std::string head;              // dead_letter_id::str() of the dead letter holding the key
+        std::uint64_t head_offset = 0; // head_in_flight: the republished head's offset
+        std::deque<std::shared_ptr<const void>> successors;
+    };
+    std::map<std::string, parked_key, std::less<>> parked;
+
     // Partition p belongs to members[p % n]: round robin in join order, recomputed on every
     // join and leave (the rebalance).
     [[nodiscard]] group_member* owner(std::size_t p) const noexcept {
@@ -43,6 +56,17 @@ struct producer_partition {
     std::deque<std::pair<std::uint64_t, std::uint64_t>> recent; // (sequence, offset), oldest first
 };
 
+struct topic_base;
+
+// Whether the records of one transaction are visible to read_committed consumers. Shared by
+// the transaction and each record it wrote (a non-transactional record has none: committed).
+enum class txn_status { open, committed, aborted };
+struct txn_marker {
+    txn_status status = txn_status::open;
+    // The partitions the transaction wrote to (woken when it ends), without repeats in a row.
+    std::vector<std::pair<topic_base*, std::size_t>> touched;
+};
+
 struct topic_base {
     using time_point = std::chrono::steady_clock::time_point;
 
@@ -55,6 +79,18 @@ struct topic_base {
 
     // Drops what age retention says is gone at `now`.
     virtual void prune(time_point now) = 0;
+    // `append` for a value of the topic's type given as `void*` (moved from): the typed path
+    // of a transaction, which is not a template. The caller checked the type.
+    virtual publish_result append_erased(std::size_t p, std::string key, eddy::headers h,
+                                         void* value, time_point now,
+                                         std::shared_ptr<txn_marker> txn) = 0;
+    // Appends a copy of the value at `from`'s `p`/`offset` (`from` holds the same type).
+    virtual publish_result append_copy(const topic_base& from, std::size_t p, std::uint64_t offset,
+                                       std::string key, eddy::headers h, time_point now) = 0;
+    // The key and headers of the retained record at `p`/`offset`.
+    [[nodiscard]] virtual const std::string& key_at(std::size_t p, std::uint64_t offset) const = 0;
+    [[nodiscard]] virtual const eddy::headers& headers_at(std::size_t p,
+                                                          std::uint64_t offset) const = 0;
 
     std::string name;
     std::type_index type;
@@ -71,6 +107,11 @@ struct topic_base {
 template <class T>
 struct topic_log final : topic_base {
     using record_ptr = std::shared_ptr<const record<T>>;
+    // A record in a partition's log, with its transaction (null: not transactional).
+    struct entry {
+        record_ptr rec;
+        std::shared_ptr<txn_marker> txn;
+    };
 
     topic_log(std::string n, std::type_index t, const char* tn, topic_config c, bool dlq)
         : topic_base(std::move(n), t, tn, c, dlq), logs(c.partitions) {}
@@ -82,18 +123,20 @@ struct topic_log final : topic_base {
         for (std::size_t p = 0; p < logs.size(); ++p) {
             auto& log = logs[p];
             // Gone once now >= timestamp + retention_age (written without overflow).
-            while (!log.empty() && now - log.front()->timestamp >= config.retention_age) {
+            while (!log.empty() && now - log.front().rec->timestamp >= config.retention_age) {
                 log.pop_front();
                 ++begin[p];
             }
         }
     }
 
-    publish_result append(std::size_t p, std::string key, eddy::headers h, T value,
-                          time_point now) {
+    publish_result append(std::size_t p, std::string key, eddy::headers h, T value, time_point now,
+                          std::shared_ptr<txn_marker> txn = nullptr) {
         const std::uint64_t offset = end[p];
-        logs[p].push_back(std::make_shared<const record<T>>(
-            record<T>{name, p, offset, std::move(key), std::move(h), now, std::move(value)}));
+        logs[p].push_back(
+            entry{std::make_shared<const record<T>>(record<T>{name, p, offset, std::move(key),
+                                                              std::move(h), now, std::move(value)}),
+                  std::move(txn)});
         ++end[p];
         ++stats.published;
         if (config.retention_count != 0 && logs[p].size() > config.retention_count) {
@@ -104,12 +147,30 @@ struct topic_log final : topic_base {
         return publish_result{p, offset};
     }
 
+    publish_result append_erased(std::size_t p, std::string key, eddy::headers h, void* value,
+                                 time_point now, std::shared_ptr<txn_marker> txn) override {
+        return append(p, std::move(key), std::move(h), std::move(*static_cast<T*>(value)), now,
+                      std::move(txn));
+    }
+
+    publish_result append_copy(const topic_base& from, std::size_t p, std::uint64_t offset,
+                               std::string key, eddy::headers h, time_point now) override {
+        T value(static_cast<const topic_log&>(from).at(p, offset).rec->value);
+        return append(p, std::move(key), std::move(h), std::move(value), now);
+    }
+    const std::string& key_at(std::size_t p, std::uint64_t offset) const override {
+        return at(p, offset).rec->key;
+    }
+    const eddy::headers& headers_at(std::size_t p, std::uint64_t offset) const override {
+        return at(p, offset).rec->headers;
+    }
+
     // Precondition: begin[p] <= offset < end[p].
-    [[nodiscard]] const record_ptr& at(std::size_t p, std::uint64_t offset) const {
+    [[nodiscard]] const entry& at(std::size_t p, std::uint64_t offset) const {
         return logs[p][static_cast<std::size_t>(offset - begin[p])];
     }
 
-    std::vector<std::deque<record_ptr>> logs;
+    std::vector<std::deque<entry>> logs;
     topic_log* dead_letters = nullptr; // the `<topic>.DLQ`; none for a dead-letter topic
 };
 

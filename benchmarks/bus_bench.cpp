@@ -1,0 +1,312 @@
+// benchmarks/bus_bench.cpp - eddy::event_bus publish+consume throughput beside a bare
+// eddy::channel and a mutex+condvar queue moving the same payload.
+//
+// Families (one name prefix, the configuration per path segment, the implementation last):
+//   bus_throughput/partitions:P/groups:G/eddy_bus
+//       one producer thread publishes bus_items records (a 32-byte payload, keys spread
+//       evenly over the P partitions) to a topic; G consumer groups, each one push member
+//       (max_in_flight = min(P, 2)) on a 2-thread eddy::thread_pool, count them; an iteration
+//       ends when every group has handled every record. Includes creating the bus and topic,
+//       joining and leaving.
+//   bus_throughput/partitions:1/groups:G/{channel,condvar_queue}
+//       the same payload, one producer thread sending each item to G queues of capacity 1024
+//       (one per "group"), each drained by its own consumer thread (eddy::channel awaited
+//       from sync_wait; the textbook ring buffer under a mutex with two condition variables).
+// items_per_second counts records published; `deliveries` (a rate) counts records handled,
+// summed over groups. All report real time (threads).
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>          // std::min
+#include <atomic>             // std::atomic (handled counts)
+#include <condition_variable> // std::condition_variable (the baseline queue)
+#include <cstddef>            // std::size_t
+#include <cstdint>            // std::uint64_t
+#include <deque>              // std::deque (queues that cannot move)
+#include <latch>              // std::latch (every group finished)
+#include <mutex>              // std::mutex (the baseline queue)
+#include <optional>           // std::optional
+#include <string>             // std::string
+#include <thread>             // std::jthread
+#include <vector>             // std::vector
+
+#include <eddy/bus/event_bus.hpp>
+#include <eddy/core/channel.hpp>
+#include <eddy/core/sync_wait.hpp>
+#include <eddy/core/task.hpp>
+#include <eddy/core/thread_pool.hpp>
+
+namespace {
+
+constexpr int bus_items = 1 << 16;
+
+// The payload every implementation moves.
+struct item {
+    std::uint64_t seq = 0;
+    std::uint64_t data[3] = {0, 0, 0};
+};
+
+constexpr std::uint64_t expected_sum = static_cast<std::uint64_t>(bus_items) * (bus_items - 1) / 2;
+
+using pool_bus = eddy::event_bus<eddy::thread_pool>;
+
+// What one group counted; `done` counts down once the group handled every record.
+struct group_tally {
+    std::atomic<int> handled{0};
+    std::atomic<std::uint64_t> sum{0};
+};
+
+eddy::task<void> tally(group_tally* g, std::latch* done, std::uint64_t seq) {
+    g->sum.fetch_add(seq, std::memory_order_relaxed);
+    if (g->handled.fetch_add(1, std::memory_order_acq_rel) + 1 == bus_items) {
+        done->count_down();
+    }
+    co_return;
+}
+
+struct tally_handler {
+    group_tally* g;
+    std::latch* done;
+    eddy::task<void> operator()(const eddy::record<item>& r) const {
+        return tally(g, done, r.value.seq);
+    }
+};
+
+eddy::task<void> publish_all(pool_bus* bus, const std::vector<std::string>* keys) {
+    for (int i = 0; i < bus_items; ++i) {
+        item it;
+        it.seq = static_cast<std::uint64_t>(i);
+        co_await bus->publish("t", (*keys)[static_cast<std::size_t>(i) % keys->size()], it);
+    }
+}
+
+eddy::task<void> stop_all(std::vector<eddy::subscription>* subs) {
+    for (auto& s : *subs) {
+        co_await s.stop();
+    }
+}
+
+void bm_bus(benchmark::State& state, int partitions, int groups) {
+    eddy::thread_pool pool(2);
+    std::vector<std::string> keys; // one key per partition, so records spread evenly
+    {
+        pool_bus probe(pool);
+        probe.create_topic<item>("t", {.partitions = static_cast<std::size_t>(partitions)});
+        std::vector<bool> taken(static_cast<std::size_t>(partitions));
+        for (int i = 0; keys.size() < static_cast<std::size_t>(partitions); ++i) {
+            std::string k = "key-" + std::to_string(i);
+            const std::size_t p = probe.partition_for("t", k);
+            if (!taken[p]) {
+                taken[p] = true;
+                keys.push_back(k);
+            }
+        }
+    }
+    for (auto _ : state) {
+        pool_bus bus(pool);
+        bus.create_topic<item>("t", {.partitions = static_cast<std::size_t>(partitions)});
+        std::vector<group_tally> tallies(static_cast<std::size_t>(groups));
+        std::latch done(groups);
+        std::vector<eddy::subscription> subs;
+        for (int g = 0; g < groups; ++g) {
+            eddy::consumer_options opts;
+            opts.max_in_flight = static_cast<std::size_t>(std::min(partitions, 2));
+            subs.push_back(bus.subscribe<item>(
+                "t", "g" + std::to_string(g),
+                tally_handler{&tallies[static_cast<std::size_t>(g)], &done}, opts));
+        }
+        {
+            std::jthread producer([&bus, &keys] { eddy::sync_wait(publish_all(&bus, &keys)); });
+        }
+        done.wait();
+        eddy::sync_wait(stop_all(&subs));
+        for (const group_tally& t : tallies) {
+            if (t.sum.load() != expected_sum) {
+                state.SkipWithError("event_bus lost or duplicated records");
+                return;
+            }
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * bus_items);
+    state.counters["deliveries"] = benchmark::Counter(
+        static_cast<double>(bus_items) * groups, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ----- baselines -----
+
+eddy::task<> channel_produce(std::deque<eddy::channel<item>>* chs) {
+    for (int i = 0; i < bus_items; ++i) {
+        item it;
+        it.seq = static_cast<std::uint64_t>(i);
+        for (auto& ch : *chs) {
+            co_await ch.send(it);
+        }
+    }
+    for (auto& ch : *chs) {
+        ch.close();
+    }
+}
+
+eddy::task<std::uint64_t> channel_consume(eddy::channel<item>* ch) {
+    std::uint64_t sum = 0;
+    for (;;) {
+        std::optional<item> value = co_await ch->receive(); // into a local (g++ 12)
+        if (!value) {
+            break;
+        }
+        sum += value->seq;
+    }
+    co_return sum;
+}
+
+void bm_channel(benchmark::State& state, int groups) {
+    for (auto _ : state) {
+        std::deque<eddy::channel<item>> chs;
+        for (int g = 0; g < groups; ++g) {
+            chs.emplace_back(1024);
+        }
+        std::vector<std::uint64_t> sums(static_cast<std::size_t>(groups));
+        {
+            std::vector<std::jthread> threads;
+            threads.emplace_back([&chs] { eddy::sync_wait(channel_produce(&chs)); });
+            for (int g = 0; g < groups; ++g) {
+                threads.emplace_back([&chs, &sums, g] {
+                    sums[static_cast<std::size_t>(g)] =
+                        eddy::sync_wait(channel_consume(&chs[static_cast<std::size_t>(g)]));
+                });
+            }
+        }
+        for (std::uint64_t s : sums) {
+            if (s != expected_sum) {
+                state.SkipWithError("eddy::channel lost or duplicated values");
+                return;
+            }
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * bus_items);
+    state.counters["deliveries"] = benchmark::Counter(
+        static_cast<double>(bus_items) * groups, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The textbook bounded queue: a ring buffer under one mutex, not_full/not_empty condition
+// variables, notify_one after every push and pop.
+class condvar_queue {
+public:
+    explicit condvar_queue(std::size_t capacity) : m_buffer(capacity) {}
+
+    void push(const item& value) {
+        {
+            std::unique_lock lock(m_mutex);
+            m_not_full.wait(lock, [this] { return m_size < m_buffer.size(); });
+            m_buffer[(m_head + m_size) % m_buffer.size()] = value;
+            ++m_size;
+        }
+        m_not_empty.notify_one();
+    }
+
+    std::optional<item> pop() {
+        item value;
+        {
+            std::unique_lock lock(m_mutex);
+            m_not_empty.wait(lock, [this] { return m_size > 0 || m_closed; });
+            if (m_size == 0) {
+                return std::nullopt;
+            }
+            value = m_buffer[m_head];
+            m_head = (m_head + 1) % m_buffer.size();
+            --m_size;
+        }
+        m_not_full.notify_one();
+        return value;
+    }
+
+    void close() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_closed = true;
+        }
+        m_not_empty.notify_all();
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_not_full;
+    std::condition_variable m_not_empty;
+    std::vector<item> m_buffer;
+    std::size_t m_head = 0;
+    std::size_t m_size = 0;
+    bool m_closed = false;
+};
+
+void bm_condvar(benchmark::State& state, int groups) {
+    for (auto _ : state) {
+        std::deque<condvar_queue> queues;
+        for (int g = 0; g < groups; ++g) {
+            queues.emplace_back(1024);
+        }
+        std::vector<std::uint64_t> sums(static_cast<std::size_t>(groups));
+        {
+            std::vector<std::jthread> threads;
+            threads.emplace_back([&queues] {
+                for (int i = 0; i < bus_items; ++i) {
+                    item it;
+                    it.seq = static_cast<std::uint64_t>(i);
+                    for (auto& q : queues) {
+                        q.push(it);
+                    }
+                }
+                for (auto& q : queues) {
+                    q.close();
+                }
+            });
+            for (int g = 0; g < groups; ++g) {
+                threads.emplace_back([&queues, &sums, g] {
+                    auto& q = queues[static_cast<std::size_t>(g)];
+                    std::uint64_t sum = 0;
+                    for (;;) {
+                        std::optional<item> value = q.pop();
+                        if (!value) {
+                            break;
+                        }
+                        sum += value->seq;
+                    }
+                    sums[static_cast<std::size_t>(g)] = sum;
+                });
+            }
+        }
+        for (std::uint64_t s : sums) {
+            if (s != expected_sum) {
+                state.SkipWithError("condvar_queue lost or duplicated values");
+                return;
+            }
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * bus_items);
+    state.counters["deliveries"] = benchmark::Counter(
+        static_cast<double>(bus_items) * groups, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+} // namespace
+
+#define EDDY_BUS_BENCH(partitions, groups)                                                         \
+    BENCHMARK_CAPTURE(bm_bus, p##partitions##g##groups, partitions, groups)                        \
+        ->Name("bus_throughput/partitions:" #partitions "/groups:" #groups "/eddy_bus")            \
+        ->UseRealTime()                                                                            \
+        ->MinTime(0.2)
+
+#define EDDY_BASELINE_BENCH(groups)                                                                \
+    BENCHMARK_CAPTURE(bm_channel, g##groups, groups)                                               \
+        ->Name("bus_throughput/partitions:1/groups:" #groups "/channel")                           \
+        ->UseRealTime()                                                                            \
+        ->MinTime(0.2);                                                                            \
+    BENCHMARK_CAPTURE(bm_condvar, g##groups, groups)                                               \
+        ->Name("bus_throughput/partitions:1/groups:" #groups "/condvar_queue")                     \
+        ->UseRealTime()                                                                            \
+        ->MinTime(0.2)
+
+EDDY_BUS_BENCH(1, 1);
+EDDY_BUS_BENCH(8, 1);
+EDDY_BUS_BENCH(1, 2);
+EDDY_BUS_BENCH(8, 2);
+EDDY_BASELINE_BENCH(1);
+EDDY_BASELINE_BENCH(2);
