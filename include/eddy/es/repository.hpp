@@ -1,0 +1,194 @@
+// eddy/es/repository.hpp - eddy::repository<Aggregate, Store, Snapshots>: load an aggregate
+// (snapshot + the events after it) and save its new events with optimistic concurrency.
+#pragma once
+
+#include <concepts> // std::same_as
+#include <cstddef>  // std::size_t
+#include <cstdint>  // std::uint32_t, std::uint64_t
+#include <optional> // std::optional
+#include <string>   // std::string, std::to_string
+#include <utility>  // std::move
+#include <vector>   // std::vector
+
+#include <eddy/core/error.hpp>
+#include <eddy/core/task.hpp>
+#include <eddy/es/concurrency_conflict.hpp>
+#include <eddy/es/event_envelope.hpp>
+#include <eddy/es/event_metadata.hpp>
+#include <eddy/es/event_sourced.hpp>
+#include <eddy/es/event_store.hpp>
+#include <eddy/es/expected_version.hpp>
+#include <eddy/es/proposed_event.hpp>
+#include <eddy/es/snapshot_store.hpp>
+#include <eddy/stream/stream.hpp>
+
+namespace eddy {
+
+/// The `Snapshots` of a repository that takes none.
+struct no_snapshots {};
+
+/// When a repository writes a snapshot: after a save that reaches or crosses a multiple of
+/// `every` events (0: never).
+struct snapshot_every {
+    std::uint64_t every = 0;
+};
+
+/// Loads and saves event-sourced aggregates of type `Aggregate` in an `eddy::event_store`
+/// whose `event_type` is the aggregate's `events_type`; optionally with an
+/// `eddy::snapshot_store` of `Aggregate` states.
+///
+/// `load(id)`: the latest snapshot with the aggregate's snapshot schema version
+/// (`Aggregate::snapshot_schema_version` or 1; others are ignored), then the stream's events
+/// after it. `save(a, metadata)`: appends `a.uncommitted()` (each with `metadata`) expecting
+/// `a.version()` (no stream for a new aggregate), then `a.mark_committed()`, then a snapshot if
+/// the policy says so. `update(id, fn, attempts)`: load, `fn(a)`, save; on
+/// `concurrency_conflict` reloads and runs `fn` again, up to `attempts` times in all.
+/// Lazy: every operation is a task. Where the awaiter resumes: where the store's operations
+/// resumed (the memory stores: synchronously on the awaiting thread).
+/// Errors: `eddy::concurrency_conflict` from `save` (the aggregate is left unchanged, its
+/// events still uncommitted); `eddy::error` for an empty id or a stream whose versions have a
+/// gap; store errors propagate.
+/// Lifetime: the store (and snapshot store) must outlive the repository and its tasks; the
+/// aggregate passed to `save` must outlive the task.
+/// Thread-safety: as the stores' (the repository holds nothing mutable).
+///
+///     eddy::repository<account, eddy::memory_event_store<account_events>> repo(store);
+///     account a = co_await repo.load("acc-1");
+///     a.deposit(10);
+///     co_await repo.save(a);
+template <event_sourced Aggregate, class Store, class Snapshots = no_snapshots>
+class repository {
+    static_assert(detail::check_event_store<Store>());
+    static_assert(std::same_as<typename Store::event_type, typename Aggregate::events_type>,
+                  "eddy::repository: the store's event_type is not the aggregate's events_type");
+
+public:
+    /// A repository without snapshots.
+    explicit repository(Store& store) noexcept : m_store(&store) {}
+
+    /// A repository writing snapshots to `snapshots` according to `policy`.
+    repository(Store& store, Snapshots& snapshots, snapshot_every policy) noexcept
+        : m_store(&store), m_snapshots(&snapshots), m_policy(policy) {
+        static_assert(snapshot_store<Snapshots> &&
+                          std::same_as<typename Snapshots::state_type, Aggregate>,
+                      "eddy::repository: Snapshots must model eddy::snapshot_store of the "
+                      "Aggregate type");
+    }
+
+    [[nodiscard]] task<Aggregate> load(std::string id) const {
+        return load_impl(m_store, m_snapshots, std::move(id));
+    }
+
+    [[nodiscard]] task<append_result> save(Aggregate& a, event_metadata metadata = {}) const {
+        return save_impl(m_store, m_snapshots, m_policy, &a, std::move(metadata));
+    }
+
+    /// Loads `id`, calls `fn(aggregate&)`, saves; retries on a conflict (`attempts` in all).
+    template <class Fn>
+    [[nodiscard]] task<Aggregate> update(std::string id, Fn fn, std::size_t attempts = 3,
+                                         event_metadata metadata = {}) const {
+        if (attempts == 0) {
+            throw error("eddy::repository::update: attempts must be at least 1");
+        }
+        return update_impl(*this, std::move(id), std::move(fn), attempts, std::move(metadata));
+    }
+
+private:
+    static constexpr std::uint32_t snapshot_schema() noexcept {
+        if constexpr (requires { Aggregate::snapshot_schema_version; }) {
+            return static_cast<std::uint32_t>(Aggregate::snapshot_schema_version);
+        } else {
+            return 1;
+        }
+    }
+
+    static task<Aggregate> load_impl(Store* store, Snapshots* snapshots, std::string id) {
+        if (id.empty()) {
+            throw error("eddy::repository::load: empty stream id");
+        }
+        Aggregate a;
+        if constexpr (snapshot_store<Snapshots>) {
+            if (snapshots != nullptr) {
+                std::optional<snapshot<Aggregate>> snap = co_await snapshots->load_snapshot(id);
+                if (snap && snap->schema_version == snapshot_schema() &&
+                    snap->state.version() == snap->version) {
+                    a = std::move(snap->state);
+                }
+            }
+        }
+        a.set_id(id);
+        auto events = store->read_stream(id, a.version() + 1);
+        for (;;) {
+            auto e = co_await events.next();
+            if (!e) {
+                break;
+            }
+            if (e->stream_version != a.version() + 1) {
+                throw error("eddy::repository::load: stream '" + id + "' jumps from version " +
+                            std::to_string(a.version()) + " to " +
+                            std::to_string(e->stream_version));
+            }
+            a.replay(e->payload);
+        }
+        co_return a;
+    }
+
+    static task<append_result> save_impl(Store* store, Snapshots* snapshots, snapshot_every policy,
+                                         Aggregate* a, event_metadata metadata) {
+        if (a->id().empty()) {
+            throw error("eddy::repository::save: the aggregate has no id");
+        }
+        const std::uint64_t before = a->version();
+        std::vector<proposed_event<typename Aggregate::events_type>> batch;
+        batch.reserve(a->uncommitted().size());
+        for (const auto& e : a->uncommitted()) {
+            batch.emplace_back(e, metadata);
+        }
+        if (batch.empty()) {
+            co_return append_result{before, 0, 0};
+        }
+        std::string id = a->id();
+        append_result result = co_await store->append(
+            std::move(id), expected_version::exact(before), std::move(batch));
+        a->mark_committed();
+        if constexpr (snapshot_store<Snapshots>) {
+            const std::uint64_t after = a->version();
+            if (snapshots != nullptr && policy.every > 0 &&
+                before / policy.every != after / policy.every) {
+                // g++ 12 mis-copies an aggregate temporary built inside a co_await
+                // expression (its strings end up pointing into the frame): build it first.
+                snapshot<Aggregate> snap{after, snapshot_schema(), *a};
+                std::string id = a->id();
+                co_await snapshots->save_snapshot(std::move(id), std::move(snap));
+            }
+        }
+        co_return result;
+    }
+
+    template <class Fn>
+    static task<Aggregate> update_impl(repository self, std::string id, Fn fn, std::size_t attempts,
+                                       event_metadata metadata) {
+        for (std::size_t attempt = 1;; ++attempt) {
+            Aggregate a = co_await self.load(id);
+            fn(a);
+            bool conflict = false;
+            try {
+                co_await self.save(a, metadata);
+            } catch (const concurrency_conflict&) {
+                if (attempt >= attempts) {
+                    throw;
+                }
+                conflict = true;
+            }
+            if (!conflict) {
+                co_return a;
+            }
+        }
+    }
+
+    Store* m_store;
+    Snapshots* m_snapshots = nullptr;
+    snapshot_every m_policy;
+};
+
+} // namespace eddy
