@@ -308,3 +308,22 @@ TEST_CASE("pipeline: over from(range) sinks, conversion and errors behave as ove
     REQUIRE_THROWS_WITH(failing.next_sync(), "stage failed");
     REQUIRE(failing.next_sync() == std::nullopt);
 }
+
+TEST_CASE("pipeline: over from(range) an error reaches the sink's awaiter", "[stream][pipeline]") {
+    const std::vector<int> v{1, 2, 3, 4};
+    REQUIRE_THROWS_WITH(
+        eddy::sync_wait(eddy::to_vector(eddy::from(v) | eddy::map(throws_on_three{}))),
+        "stage failed");
+    REQUIRE_THROWS_WITH(
+        eddy::sync_wait(eddy::reduce(eddy::from(v) | eddy::map(throws_on_three{}), 0, add)),
+        "stage failed");
+    // An accumulator that throws ends the reduction the same way.
+    auto failing_add = [](int acc, int x) {
+        if (x == 2) {
+            throw std::runtime_error("accumulator failed");
+        }
+        return acc + x;
+    };
+    REQUIRE_THROWS_WITH(eddy::sync_wait(eddy::reduce(eddy::from(v), 0, failing_add)),
+                        "accumulator failed");
+}

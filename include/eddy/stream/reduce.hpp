@@ -29,15 +29,19 @@ template <streamable S, class Acc, class F, class T = typename S::value_type>
     Acc acc = std::move(init);
     {
         auto source = detail::pullable(std::move(s)); // a local: gone before the task completes
-        for (;;) {
-            std::optional<T> value = co_await source.next();
-            if (!value) {
-                break;
-            }
-            if constexpr (eddy::awaitable<result>) {
-                acc = co_await f(std::move(acc), std::move(*value));
-            } else {
-                acc = f(std::move(acc), std::move(*value));
+        if constexpr (detail::synchronous_source<decltype(source)> && !eddy::awaitable<result>) {
+            acc = detail::fold_sync(source, std::move(acc), f);
+        } else {
+            for (;;) {
+                std::optional<T> value = co_await source.next();
+                if (!value) {
+                    break;
+                }
+                if constexpr (eddy::awaitable<result>) {
+                    acc = co_await f(std::move(acc), std::move(*value));
+                } else {
+                    acc = f(std::move(acc), std::move(*value));
+                }
             }
         }
     }

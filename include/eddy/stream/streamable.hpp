@@ -48,6 +48,20 @@ private:
     S* m_source;
 };
 
+// A synchronous source's values folded in a plain loop. Sinks call it instead of awaiting each
+// ready next(): outside the coroutine body the accumulator stays in registers rather than in
+// the frame, which makes a fused chain over from(range) about as fast as a hand-written loop.
+template <class S, class Acc, class F>
+[[nodiscard]] Acc fold_sync(S& source, Acc acc, F&& f) {
+    for (;;) {
+        std::optional<typename S::value_type> value = source.next_sync();
+        if (!value) {
+            return acc;
+        }
+        acc = f(std::move(acc), std::move(*value));
+    }
+}
+
 template <class S>
 inline constexpr bool is_stream = false;
 template <class T>

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <optional> // std::optional
-#include <utility>  // std::move
+#include <utility>  // std::move, std::forward
 #include <vector>   // std::vector
 
 #include <eddy/core/task.hpp>
@@ -20,17 +20,28 @@ namespace eddy {
 /// Thread-safety: none (see `eddy::task`).
 ///
 ///     std::vector<int> v = co_await eddy::to_vector(eddy::just(1, 2, 3)); // {1, 2, 3}
+namespace detail {
+inline constexpr auto append_to_vector = [](auto&& out, auto&& value) {
+    out.push_back(std::forward<decltype(value)>(value));
+    return std::forward<decltype(out)>(out);
+};
+} // namespace detail
+
 template <streamable S, class T = typename S::value_type>
 [[nodiscard]] task<std::vector<T>> to_vector(S s) {
     std::vector<T> out;
     {
         auto source = detail::pullable(std::move(s)); // a local: gone before the task completes
-        for (;;) {
-            std::optional<T> value = co_await source.next();
-            if (!value) {
-                break;
+        if constexpr (detail::synchronous_source<decltype(source)>) {
+            out = detail::fold_sync(source, std::move(out), detail::append_to_vector);
+        } else {
+            for (;;) {
+                std::optional<T> value = co_await source.next();
+                if (!value) {
+                    break;
+                }
+                out.push_back(std::move(*value));
             }
-            out.push_back(std::move(*value));
         }
     }
     co_return out;
