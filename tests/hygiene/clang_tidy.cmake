@@ -3,10 +3,9 @@
 #   cmake -DROOT=<source dir> -DCLANG_TIDY=<clang-tidy> -DWORK_DIR=<scratch dir> [-DJOBS=2]
 #         -P clang_tidy.cmake
 #
-# For every public header include/eddy/<layer>/<name>.hpp (globbed when the test runs, so new
-# headers are covered without re-configuring) it writes a translation unit that includes only
-# that header and runs clang-tidy on it, JOBS at a time, with ROOT/.clang-tidy and
-# --warnings-as-errors=*. The configuration's header filter reports what is found in any eddy
+# Every public header include/eddy/<layer>/<name>.hpp (globbed when the test runs, so new
+# headers are covered without re-configuring) is included by one of JOBS translation units,
+# and clang-tidy runs on those in parallel, with ROOT/.clang-tidy and --warnings-as-errors=*. The configuration's header filter reports what is found in any eddy
 # header the TU pulls in, so detail/ headers are checked through the public ones. Not checked on
 # their own: umbrellas (eddy.hpp, and <layer>.hpp beside a <layer>/ folder: they only include)
 # and adapters (they need their third-party headers; each adapter brings its own check).
@@ -45,17 +44,25 @@ if(count EQUAL 0)
     return()
 endif()
 
-# One TU per header, named after it (eddy/core/task.hpp -> eddy_core_task.cpp); the list of
-# TUs goes to xargs, which runs clang-tidy on them in parallel.
+# JOBS TUs, each including its share of the headers (round robin): parsing the headers' common
+# closure once per TU instead of once per header makes the check ~10x faster, and the header
+# filter still reports every finding in every eddy header. (That each header compiles alone is
+# checked by VERIFY_INTERFACE_HEADER_SETS, not here.) The list of TUs goes to xargs, which runs
+# clang-tidy on them in parallel.
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 set(units "")
+set(index 0)
 foreach(header IN LISTS headers)
-    string(REGEX REPLACE "\\.hpp$" "" unit "${header}")
-    string(REPLACE "/" "_" unit "${unit}")
-    set(unit "${WORK_DIR}/${unit}.cpp")
-    file(WRITE "${unit}" "#include <${header}>\n")
-    string(APPEND units "${unit}\n")
+    math(EXPR group "${index} % ${JOBS}")
+    math(EXPR index "${index} + 1")
+    file(APPEND "${WORK_DIR}/headers_${group}.cpp" "#include <${header}>\n")
+endforeach()
+math(EXPR last "${JOBS} - 1")
+foreach(group RANGE ${last})
+    if(EXISTS "${WORK_DIR}/headers_${group}.cpp")
+        string(APPEND units "${WORK_DIR}/headers_${group}.cpp\n")
+    endif()
 endforeach()
 file(WRITE "${WORK_DIR}/units.txt" "${units}")
 
