@@ -17,6 +17,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <baselines/condvar_queue.hpp>
+
 #include <algorithm>          // std::min
 #include <atomic>             // std::atomic (handled counts)
 #include <condition_variable> // std::condition_variable (the baseline queue)
@@ -188,55 +190,8 @@ void bm_channel(benchmark::State& state, int groups) {
         static_cast<double>(bus_items) * groups, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// The textbook bounded queue: a ring buffer under one mutex, not_full/not_empty condition
-// variables, notify_one after every push and pop.
-class condvar_queue {
-public:
-    explicit condvar_queue(std::size_t capacity) : m_buffer(capacity) {}
-
-    void push(const item& value) {
-        {
-            std::unique_lock lock(m_mutex);
-            m_not_full.wait(lock, [this] { return m_size < m_buffer.size(); });
-            m_buffer[(m_head + m_size) % m_buffer.size()] = value;
-            ++m_size;
-        }
-        m_not_empty.notify_one();
-    }
-
-    std::optional<item> pop() {
-        item value;
-        {
-            std::unique_lock lock(m_mutex);
-            m_not_empty.wait(lock, [this] { return m_size > 0 || m_closed; });
-            if (m_size == 0) {
-                return std::nullopt;
-            }
-            value = m_buffer[m_head];
-            m_head = (m_head + 1) % m_buffer.size();
-            --m_size;
-        }
-        m_not_full.notify_one();
-        return value;
-    }
-
-    void close() {
-        {
-            std::lock_guard lock(m_mutex);
-            m_closed = true;
-        }
-        m_not_empty.notify_all();
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_not_full;
-    std::condition_variable m_not_empty;
-    std::vector<item> m_buffer;
-    std::size_t m_head = 0;
-    std::size_t m_size = 0;
-    bool m_closed = false;
-};
+// Baseline: the textbook bounded queue (benchmarks/baselines/condvar_queue.hpp).
+using condvar_queue = eddy::bench::condvar_queue<item>;
 
 void bm_condvar(benchmark::State& state, int groups) {
     for (auto _ : state) {

@@ -21,6 +21,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <baselines/condvar_queue.hpp>
+
 #include <atomic>             // std::atomic (producers left, asio results)
 #include <condition_variable> // std::condition_variable (baselines)
 #include <coroutine>          // std::coroutine_handle (the hand-written task)
@@ -376,55 +378,8 @@ void bm_channel_eddy(benchmark::State& state, int producers, int consumers, int 
     state.SetItemsProcessed(state.iterations() * per_producer * producers);
 }
 
-// Baseline: the textbook bounded queue, a ring buffer under one mutex with not_full/not_empty
-// condition variables, notify_one after every push and pop.
-class condvar_queue {
-public:
-    explicit condvar_queue(std::size_t capacity) : m_buffer(capacity) {}
-
-    void push(int value) {
-        {
-            std::unique_lock lock(m_mutex);
-            m_not_full.wait(lock, [this] { return m_size < m_buffer.size(); });
-            m_buffer[(m_head + m_size) % m_buffer.size()] = value;
-            ++m_size;
-        }
-        m_not_empty.notify_one();
-    }
-
-    std::optional<int> pop() {
-        int value = 0;
-        {
-            std::unique_lock lock(m_mutex);
-            m_not_empty.wait(lock, [this] { return m_size > 0 || m_closed; });
-            if (m_size == 0) {
-                return std::nullopt;
-            }
-            value = m_buffer[m_head];
-            m_head = (m_head + 1) % m_buffer.size();
-            --m_size;
-        }
-        m_not_full.notify_one();
-        return value;
-    }
-
-    void close() {
-        {
-            std::lock_guard lock(m_mutex);
-            m_closed = true;
-        }
-        m_not_empty.notify_all();
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_not_full;
-    std::condition_variable m_not_empty;
-    std::vector<int> m_buffer;
-    std::size_t m_head = 0;
-    std::size_t m_size = 0;
-    bool m_closed = false;
-};
+// Baseline: the textbook bounded queue (benchmarks/baselines/condvar_queue.hpp).
+using condvar_queue = eddy::bench::condvar_queue<int>;
 
 void bm_channel_condvar(benchmark::State& state, int producers, int consumers, int capacity) {
     const int per_producer = channel_items / producers;
