@@ -16,10 +16,16 @@
 #include <eddy/core/virtual_time_scheduler.hpp>
 #include <eddy/core/when_all.hpp>
 
+#include <support/stream_consumers.hpp>
+#include <support/virtual_time_tasks.hpp>
+
 using eddy::stream;
 using eddy::task;
 using eddy::virtual_time_scheduler;
 using namespace std::chrono_literals;
+
+using eddy::test::drain;
+using eddy::test::is;
 
 namespace {
 
@@ -44,24 +50,6 @@ task<std::vector<tick>> record(virtual_time_scheduler* vt, stream<std::size_t> s
         }
     }
     co_return out;
-}
-
-task<void> stop_after(virtual_time_scheduler* vt, std::stop_source* source,
-                      virtual_time_scheduler::duration d) {
-    co_await vt->schedule_after(d);
-    source->request_stop();
-}
-
-task<void> pull_until_cancelled(stream<std::size_t> s, std::vector<std::size_t>* values,
-                                bool* cancelled) {
-    try {
-        for (;;) {
-            std::optional<std::size_t> v = co_await s.next();
-            values->push_back(*v);
-        }
-    } catch (const eddy::operation_cancelled&) {
-        *cancelled = true;
-    }
 }
 
 } // namespace
@@ -93,14 +81,11 @@ TEST_CASE("interval: fixed rate, a late pull gets a due value at once", "[stream
 TEST_CASE("interval: a stop request ends it with operation_cancelled", "[stream][interval]") {
     virtual_time_scheduler vt;
     std::stop_source source;
-    std::vector<std::size_t> values;
-    bool cancelled = false;
-    vt.run(eddy::when_all(
-        eddy::with_stop_token(pull_until_cancelled(eddy::interval(vt, 1min), &values, &cancelled),
-                              source.get_token()),
-        stop_after(&vt, &source, 150s)));
-    REQUIRE(values == std::vector<std::size_t>{0, 1});
-    REQUIRE(cancelled);
+    auto [r, stopper] = vt.run(
+        eddy::when_all(eddy::with_stop_token(drain(eddy::interval(vt, 1min)), source.get_token()),
+                       eddy::test::virtual_time::request_stop_after(vt, 150s, source)));
+    REQUIRE(r.values == std::vector<std::size_t>{0, 1});
+    REQUIRE(is<eddy::operation_cancelled>(r.error));
     REQUIRE(vt.now() == time_point{} + 150s);
     REQUIRE(vt.pending_timers() == 0);
 }

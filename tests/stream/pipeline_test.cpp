@@ -35,7 +35,9 @@
 #include <eddy/stream/to_vector.hpp>
 
 #include <support/copy_move_tracker.hpp>
+#include <support/stream_consumers.hpp>
 #include <support/stream_sources.hpp>
+#include <support/virtual_time_tasks.hpp>
 
 using eddy::stream;
 using eddy::task;
@@ -47,6 +49,9 @@ using eddy::test::count_to;
 using eddy::test::counted_source;
 using eddy::test::is_even;
 using eddy::test::two_then_throw;
+
+using eddy::test::drain;
+using eddy::test::is;
 
 namespace {
 
@@ -86,26 +91,6 @@ stream<int> waits_an_hour(eddy::virtual_time_scheduler* vt) {
     co_yield 1;
     co_await vt->schedule_after(1h);
     co_yield 2;
-}
-
-task<void> stop_after(eddy::virtual_time_scheduler* vt, std::stop_source* source,
-                      std::chrono::minutes d) {
-    co_await vt->schedule_after(d);
-    source->request_stop();
-}
-
-task<void> pull_until_cancelled(stream<int> s, std::vector<int>* values, bool* cancelled) {
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s.next();
-            if (!v) {
-                co_return;
-            }
-            values->push_back(*v);
-        }
-    } catch (const eddy::operation_cancelled&) {
-        *cancelled = true;
-    }
 }
 
 stream<bool> reports_stop_token() {
@@ -268,15 +253,12 @@ TEST_CASE("pipeline: the source sees the converted stream consumer's stop token"
             true);
 
     eddy::virtual_time_scheduler vt;
-    std::vector<int> values;
-    bool cancelled = false;
-    vt.run(eddy::when_all(
-        eddy::with_stop_token(
-            pull_until_cancelled(waits_an_hour(&vt) | eddy::map(square), &values, &cancelled),
-            source.get_token()),
-        stop_after(&vt, &source, 30min)));
-    REQUIRE(values == std::vector<int>{1});
-    REQUIRE(cancelled);
+    auto [r, stopper] = vt.run(eddy::when_all(
+        eddy::with_stop_token(drain(stream<int>(waits_an_hour(&vt) | eddy::map(square))),
+                              source.get_token()),
+        eddy::test::virtual_time::request_stop_after(vt, 30min, source)));
+    REQUIRE(r.values == std::vector<int>{1});
+    REQUIRE(is<eddy::operation_cancelled>(r.error));
     REQUIRE(vt.now() == eddy::virtual_time_scheduler::time_point{} + 30min);
 }
 

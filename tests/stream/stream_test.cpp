@@ -25,12 +25,17 @@
 
 #include <support/copy_move_tracker.hpp>
 #include <support/counted.hpp>
+#include <support/stream_consumers.hpp>
+#include <support/virtual_time_tasks.hpp>
 
 using eddy::stream;
 using eddy::task;
 using eddy::test::copy_move_tracker;
 using eddy::test::counted;
 using namespace std::chrono_literals;
+
+using eddy::test::drain;
+using eddy::test::is;
 
 namespace {
 
@@ -132,27 +137,6 @@ stream<int> waits_an_hour(eddy::virtual_time_scheduler* vt) {
     co_yield 1;
     co_await vt->schedule_after(1h);
     co_yield 2;
-}
-
-task<void> stop_after(eddy::virtual_time_scheduler* vt, std::stop_source* source,
-                      std::chrono::minutes d) {
-    co_await vt->schedule_after(d);
-    source->request_stop();
-}
-
-// Records the values pulled and whether a next() threw operation_cancelled.
-task<void> pull_until_cancelled(stream<int>* s, std::vector<int>* values, bool* cancelled) {
-    try {
-        for (;;) {
-            std::optional<int> v = co_await s->next();
-            if (!v) {
-                co_return;
-            }
-            values->push_back(*v);
-        }
-    } catch (const eddy::operation_cancelled&) {
-        *cancelled = true;
-    }
 }
 
 stream<bool> reports_stop_token() {
@@ -275,13 +259,11 @@ TEST_CASE("stream: the consumer's stop token reaches a producer waiting on a tim
     eddy::virtual_time_scheduler vt;
     std::stop_source source;
     stream<int> s = waits_an_hour(&vt);
-    std::vector<int> values;
-    bool cancelled = false;
-    vt.run(eddy::when_all(
-        eddy::with_stop_token(pull_until_cancelled(&s, &values, &cancelled), source.get_token()),
-        stop_after(&vt, &source, 30min)));
-    REQUIRE(values == std::vector<int>{1});
-    REQUIRE(cancelled);
+    auto [r, stopper] =
+        vt.run(eddy::when_all(eddy::with_stop_token(drain(&s), source.get_token()),
+                              eddy::test::virtual_time::request_stop_after(vt, 30min, source)));
+    REQUIRE(r.values == std::vector<int>{1});
+    REQUIRE(is<eddy::operation_cancelled>(r.error));
     REQUIRE(vt.now() == eddy::virtual_time_scheduler::time_point{} + 30min);
     REQUIRE_FALSE(eddy::sync_wait(next_of(&s)).has_value()); // ended with the exception
 }
@@ -290,12 +272,10 @@ TEST_CASE("stream: with_stop_token overrides the consumer's token", "[stream][st
     eddy::virtual_time_scheduler vt;
     std::stop_source source;
     stream<int> s = eddy::with_stop_token(waits_an_hour(&vt), source.get_token());
-    std::vector<int> values;
-    bool cancelled = false;
-    vt.run(eddy::when_all(pull_until_cancelled(&s, &values, &cancelled),
-                          stop_after(&vt, &source, 10min)));
-    REQUIRE(values == std::vector<int>{1});
-    REQUIRE(cancelled);
+    auto [r, stopper] = vt.run(
+        eddy::when_all(drain(&s), eddy::test::virtual_time::request_stop_after(vt, 10min, source)));
+    REQUIRE(r.values == std::vector<int>{1});
+    REQUIRE(is<eddy::operation_cancelled>(r.error));
     REQUIRE(vt.now() == eddy::virtual_time_scheduler::time_point{} + 10min);
 }
 

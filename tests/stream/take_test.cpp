@@ -26,21 +26,11 @@ using eddy::test::copy_move_tracker;
 using eddy::test::all;
 using eddy::test::boxes;
 using eddy::test::count_to;
+using eddy::test::counted_source;
 using eddy::test::moves_out;
 using eddy::test::next_of;
 using eddy::test::two_then_throw;
-
-namespace {
-
-// Never ends: only an early stop makes a pipeline over it finite.
-stream<int> naturals(int* pulls) {
-    for (int i = 1;; ++i) {
-        ++*pulls;
-        co_yield i;
-    }
-}
-
-} // namespace
+using eddy::test::unbounded;
 
 TEST_CASE("take: the first n elements, in order", "[stream][take]") {
     REQUIRE(all<int>(count_to(5) | eddy::take(3)) == std::vector<int>{1, 2, 3});
@@ -51,7 +41,7 @@ TEST_CASE("take: the first n elements, in order", "[stream][take]") {
 TEST_CASE("take: stops pulling after the n-th element, even from an endless source",
           "[stream][take]") {
     int pulls = 0;
-    auto p = naturals(&pulls) | eddy::take(2);
+    auto p = counted_source(unbounded, &pulls) | eddy::take(2);
     REQUIRE(eddy::sync_wait(next_of(&p)) == 1);
     REQUIRE(eddy::sync_wait(next_of(&p)) == 2);
     REQUIRE(p.ended());
@@ -60,22 +50,23 @@ TEST_CASE("take: stops pulling after the n-th element, even from an endless sour
     REQUIRE(pulls == 2);
 
     int more = 0;
-    REQUIRE(all<int>(naturals(&more) | eddy::take(4)) == std::vector<int>{1, 2, 3, 4});
+    REQUIRE(all<int>(counted_source(unbounded, &more) | eddy::take(4)) ==
+            std::vector<int>{1, 2, 3, 4});
     REQUIRE(more == 4);
 }
 
 TEST_CASE("take(0) never pulls", "[stream][take]") {
     int pulls = 0;
-    auto p = naturals(&pulls) | eddy::take(0);
+    auto p = counted_source(unbounded, &pulls) | eddy::take(0);
     REQUIRE(p.ended());
     REQUIRE_FALSE(eddy::sync_wait(next_of(&p)).has_value());
-    REQUIRE(all<int>(naturals(&pulls) | eddy::take(0)).empty());
+    REQUIRE(all<int>(counted_source(unbounded, &pulls) | eddy::take(0)).empty());
     REQUIRE(pulls == 0);
 }
 
 TEST_CASE("take: a later take inside a pipeline also ends it", "[stream][take]") {
     int pulls = 0;
-    REQUIRE(all<int>(naturals(&pulls) | eddy::take(10) | eddy::take(3)) ==
+    REQUIRE(all<int>(counted_source(unbounded, &pulls) | eddy::take(10) | eddy::take(3)) ==
             std::vector<int>{1, 2, 3});
     REQUIRE(pulls == 3);
 }

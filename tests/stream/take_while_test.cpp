@@ -26,19 +26,10 @@ using eddy::test::copy_move_tracker;
 using eddy::test::all;
 using eddy::test::boxes;
 using eddy::test::count_to;
+using eddy::test::counted_source;
 using eddy::test::next_of;
 using eddy::test::two_then_throw;
-
-namespace {
-
-stream<int> naturals(int* pulls) {
-    for (int i = 1;; ++i) {
-        ++*pulls;
-        co_yield i;
-    }
-}
-
-} // namespace
+using eddy::test::unbounded;
 
 TEST_CASE("take_while: elements while the predicate holds, in order", "[stream][take_while]") {
     REQUIRE(all<int>(count_to(6) | eddy::take_while([](int x) { return x < 4; })) ==
@@ -51,7 +42,7 @@ TEST_CASE("take_while: elements while the predicate holds, in order", "[stream][
 TEST_CASE("take_while: the first failing element ends it; the source is not pulled again",
           "[stream][take_while]") {
     int pulls = 0;
-    auto p = naturals(&pulls) | eddy::take_while([](int x) { return x != 3; });
+    auto p = counted_source(unbounded, &pulls) | eddy::take_while([](int x) { return x != 3; });
     REQUIRE(eddy::sync_wait(next_of(&p)) == 1);
     REQUIRE(eddy::sync_wait(next_of(&p)) == 2);
     REQUIRE_FALSE(eddy::sync_wait(next_of(&p)).has_value());

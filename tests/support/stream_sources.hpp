@@ -1,6 +1,7 @@
 // Small streams and helpers shared by the stream operator tests.
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -15,6 +16,9 @@
 #include <support/copy_move_tracker.hpp>
 
 namespace eddy::test {
+
+/// A count no test reaches: `counted_source(unbounded, &pulls)` never ends by itself.
+inline constexpr int unbounded = std::numeric_limits<int>::max();
 
 inline eddy::stream<int> count_to(int n) {
     for (int i = 1; i <= n; ++i) {

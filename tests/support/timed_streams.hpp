@@ -24,12 +24,10 @@
 #include <vector>     // std::vector
 
 #include <support/counted.hpp>
+#include <support/stream_sources.hpp>
 #include <support/virtual_time_tasks.hpp>
 
 namespace eddy::test {
-
-/// A count of values that no test reaches: a source given it never ends by itself.
-inline constexpr int unbounded = std::numeric_limits<int>::max();
 
 /// Counts the destructions of the frames that hold one (a source body's RAII cleanup ran).
 /// A null counter counts nothing.
