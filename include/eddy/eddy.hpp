@@ -5,4 +5,5 @@
 #include <eddy/bus.hpp>
 #include <eddy/core.hpp>
 #include <eddy/es.hpp>
+#include <eddy/saga.hpp>
 #include <eddy/stream.hpp>
