@@ -6,8 +6,10 @@
 #include <eddy/es/append_result.hpp>
 #include <eddy/es/caused_by.hpp>
 #include <eddy/es/checkpoint_store.hpp>
+#include <eddy/es/codec.hpp>
 #include <eddy/es/concurrency_conflict.hpp>
 #include <eddy/es/decider.hpp>
+#include <eddy/es/decode_error.hpp>
 #include <eddy/es/event_envelope.hpp>
 #include <eddy/es/event_metadata.hpp>
 #include <eddy/es/event_sourced.hpp>
@@ -22,6 +24,7 @@
 #include <eddy/es/proposed_event.hpp>
 #include <eddy/es/repository.hpp>
 #include <eddy/es/snapshot_store.hpp>
+#include <eddy/es/unknown_event_type.hpp>
 #include <eddy/es/upcaster.hpp>
 #include <eddy/es/uuid.hpp>
 #include <eddy/es/uuid_v7_generator.hpp>
