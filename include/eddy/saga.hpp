@@ -3,8 +3,11 @@
 
 #include <eddy/saga/branch.hpp>
 #include <eddy/saga/business_failure.hpp>
+#include <eddy/saga/correlation.hpp>
 #include <eddy/saga/memory_saga_log.hpp>
 #include <eddy/saga/parallel.hpp>
+#include <eddy/saga/react.hpp>
+#include <eddy/saga/reply_timeout.hpp>
 #include <eddy/saga/run_saga.hpp>
 #include <eddy/saga/saga.hpp>
 #include <eddy/saga/saga_coordinator.hpp>
