@@ -154,9 +154,9 @@ private:
             }
             const auto now = s->bus->scheduler().now();
             const auto deadline = r.timestamp + s->opts.within;
-            s->scope.spawn(expire(s, std::move(id), gen,
-                                  deadline > now ? deadline - now : duration::zero(),
-                                  s->make_timeout(r), caused_headers(r)));
+            armed a{std::move(id), gen, deadline > now ? deadline - now : duration::zero(),
+                    s->make_timeout(r), caused_headers(r)};
+            s->scope.spawn(expire(s, std::move(a)));
             return done();
         }
     };
@@ -178,20 +178,27 @@ private:
 
     static task<void> done() { co_return; }
 
-    static task<void> expire(state* s, std::string id, std::uint64_t gen, duration wait,
-                             Timeout event, headers h) {
-        co_await sleep_for(s->bus->scheduler(), wait);
+    // What an armed deadline publishes, if it expires.
+    struct armed {
+        std::string id;
+        std::uint64_t generation = 0;
+        duration wait{};
+        Timeout event;
+        headers cause;
+    };
+
+    static task<void> expire(state* s, armed a) {
+        co_await sleep_for(s->bus->scheduler(), a.wait);
         {
             std::lock_guard lock(s->mutex);
-            const auto it = s->waiting.find(id);
-            if (it == s->waiting.end() || it->second != gen) {
+            const auto it = s->waiting.find(a.id);
+            if (it == s->waiting.end() || it->second != a.generation) {
                 co_return; // replied in time, or a newer trigger of the flow took over
             }
             s->waiting.erase(it);
         }
-        std::string key = id;
-        co_await s->bus->template publish<Timeout>(s->opts.timeout_topic, std::move(key),
-                                                   std::move(event), std::move(h));
+        co_await s->bus->template publish<Timeout>(s->opts.timeout_topic, a.id, std::move(a.event),
+                                                   std::move(a.cause));
     }
 
     static task<void> stop_impl(state* s) {
