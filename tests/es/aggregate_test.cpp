@@ -125,3 +125,14 @@ TEST_CASE("aggregate: copies are independent (snapshots are copies)", "[es][aggr
     REQUIRE(copy.uncommitted().empty());
     REQUIRE(a.balance == 7);
 }
+
+TEST_CASE("aggregate: rebase starts the history at a later version", "[es][aggregate]") {
+    account a;
+    a.rebase(5); // versions 1..5 were deleted or truncated
+    a.replay(deposited{10});
+    REQUIRE(a.version() == 6);
+    REQUIRE(a.balance == 10);
+    a.deposit(1);
+    a.mark_committed();
+    REQUIRE(a.version() == 7);
+}

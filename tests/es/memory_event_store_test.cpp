@@ -48,6 +48,27 @@ TEST_CASE("memory_event_store passes the event_store conformance suite",
     eddy::test::es::event_store_conformance([] { return std::make_unique<store_type>(); });
 }
 
+TEST_CASE("memory_event_store passes the stream metadata conformance suite",
+          "[es][memory_event_store]") {
+    eddy::test::es::stream_metadata_conformance([] { return std::make_unique<store_type>(); });
+}
+
+TEST_CASE("memory_event_store: metadata changed while a read_stream is being pulled",
+          "[es][memory_event_store]") {
+    store_type store;
+    eddy::sync_wait(store.append("s", eddy::expected_version::any(),
+                                 {added("1", 1), added("2", 1), added("3", 1), added("4", 1)}));
+    eddy::stream<envelope> reader = store.read_stream("s", 1);
+    auto first = eddy::sync_wait(eddy::test::es::take_n(&reader, 1));
+    REQUIRE(eddy::test::es::versions(first) == std::vector<std::uint64_t>{1});
+    eddy::sync_wait(store.set_stream_metadata("s", {.truncate_before = 3}));
+    auto rest = eddy::sync_wait(eddy::to_vector(std::move(reader)));
+    REQUIRE(eddy::test::es::versions(rest) == std::vector<std::uint64_t>{3, 4});
+    eddy::sync_wait(store.delete_stream("s", eddy::expected_version::exact(4)));
+    REQUIRE(store.stream_version("s") == 0);
+    REQUIRE(store.last_position() == 4);
+}
+
 TEST_CASE("memory_event_store: racing writers on a thread_pool",
           "[es][memory_event_store][concurrency]") {
     eddy::thread_pool pool(4);

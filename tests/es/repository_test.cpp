@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -260,4 +261,122 @@ TEST_CASE("repository: a decider through the same repository", "[es][repository]
     agg loaded = eddy::sync_wait(repo.load("counter-1"));
     REQUIRE(loaded.state() == 10);
     REQUIRE(loaded.version() == 2);
+}
+
+namespace {
+
+// Saves three times at exact fake times: v1 at t0; v2, v3 at t0 + 10 s; v4 at t0 + 20 s.
+struct history {
+    std::chrono::system_clock::time_point t0{std::chrono::milliseconds(1'700'000'000'000)};
+    std::chrono::system_clock::time_point now = t0;
+    std::chrono::system_clock::time_point t1 = t0 + std::chrono::seconds(10);
+    std::chrono::system_clock::time_point t2 = t0 + std::chrono::seconds(20);
+
+    template <class Repo>
+    void write(Repo& repo) {
+        account a;
+        a.set_id("acc-1");
+        a.deposit(100);
+        eddy::sync_wait(repo.save(a));
+        now = t1;
+        a.deposit(50);
+        a.withdraw(30);
+        eddy::sync_wait(repo.save(a));
+        now = t2;
+        a.deposit(5);
+        eddy::sync_wait(repo.save(a));
+    }
+};
+
+} // namespace
+
+TEST_CASE("repository: time travel to a version and to a recorded time", "[es][repository]") {
+    history h;
+    store_type store([&h] { return h.now; });
+    eddy::repository<account, store_type> repo(store);
+    h.write(repo);
+    using std::chrono::milliseconds;
+
+    auto at_version = [&](std::uint64_t v) {
+        return eddy::sync_wait(repo.load_at_version("acc-1", v));
+    };
+    auto at_time = [&](auto t) { return eddy::sync_wait(repo.load_at_time("acc-1", t)); };
+
+    const std::vector<long> balances{0, 100, 150, 120, 125};
+    for (std::uint64_t v = 0; v <= 4; ++v) {
+        account a = at_version(v);
+        REQUIRE(a.version() == v);
+        REQUIRE(a.balance == balances[v]);
+        REQUIRE(a.applied == static_cast<int>(v));
+        REQUIRE(a.id() == "acc-1");
+    }
+    REQUIRE_THROWS_WITH(at_version(5),
+                        Catch::Contains("stream 'acc-1' has 4 events, not version 5"));
+
+    REQUIRE(at_time(h.t0 - milliseconds(1)).version() == 0);
+    REQUIRE(at_time(h.t0).version() == 1);
+    REQUIRE(at_time(h.t1 - milliseconds(1)).balance == 100);
+    REQUIRE(at_time(h.t1).version() == 3);
+    REQUIRE(at_time(h.t1).balance == 120);
+    REQUIRE(at_time(h.t2 - milliseconds(1)).version() == 3);
+    REQUIRE(at_time(h.t2).version() == 4);
+    REQUIRE(at_time(h.t2 + std::chrono::hours(1)).balance == 125);
+
+    // The past is read-only: saving a view of it conflicts.
+    account old = at_version(2);
+    old.deposit(1);
+    REQUIRE_THROWS_AS(eddy::sync_wait(repo.save(old)), eddy::concurrency_conflict);
+}
+
+TEST_CASE("repository: time travel uses a snapshot only when it is not newer", "[es][repository]") {
+    history h;
+    store_type store([&h] { return h.now; });
+    eddy::memory_snapshot_store<account> snapshots;
+    eddy::repository<account, store_type, eddy::memory_snapshot_store<account>> repo(
+        store, snapshots, eddy::snapshot_every{2});
+    h.write(repo);
+    // Mark the snapshot (taken at version 4) so a load that uses it shows it.
+    auto snap = eddy::sync_wait(snapshots.load_snapshot("acc-1"));
+    REQUIRE(snap->version == 4);
+    snap->state.balance += 1000;
+    eddy::sync_wait(snapshots.save_snapshot("acc-1", *snap));
+    using std::chrono::milliseconds;
+
+    REQUIRE(eddy::sync_wait(repo.load_at_version("acc-1", 4)).balance == 1125); // snapshot
+    REQUIRE(eddy::sync_wait(repo.load_at_version("acc-1", 3)).balance == 120);  // replayed
+    REQUIRE(eddy::sync_wait(repo.load_at_time("acc-1", h.t2)).balance == 1125);
+    REQUIRE(eddy::sync_wait(repo.load_at_time("acc-1", h.t2 - milliseconds(1))).balance == 120);
+    REQUIRE(eddy::sync_wait(repo.load("acc-1")).balance == 1125);
+}
+
+TEST_CASE("repository: a soft-deleted stream recreated by a new aggregate loads and saves",
+          "[es][repository]") {
+    store_type store;
+    eddy::repository<account, store_type> repo(store);
+    account a;
+    a.set_id("acc-1");
+    a.deposit(100);
+    a.withdraw(30);
+    eddy::sync_wait(repo.save(a));
+    eddy::sync_wait(store.delete_stream("acc-1", eddy::expected_version::exact(2)));
+
+    account gone = eddy::sync_wait(repo.load("acc-1"));
+    REQUIRE(gone.version() == 0);
+    REQUIRE(gone.balance == 0);
+    gone.deposit(7); // a new aggregate under the old id: expects no stream
+    REQUIRE(eddy::sync_wait(repo.save(gone)) == eddy::append_result{3, 3, 3});
+
+    account recreated = eddy::sync_wait(repo.load("acc-1"));
+    REQUIRE(recreated.version() == 3); // versions continue after the deleted ones
+    REQUIRE(recreated.balance == 7);
+    REQUIRE(recreated.applied == 1);
+    recreated.deposit(1);
+    REQUIRE(eddy::sync_wait(repo.save(recreated)).stream_version == 4);
+    REQUIRE(eddy::sync_wait(repo.load("acc-1")).balance == 8);
+
+    // Truncated: the history starts at the first readable version.
+    eddy::sync_wait(store.set_stream_metadata("acc-1", {.truncate_before = 4}));
+    account truncated = eddy::sync_wait(repo.load("acc-1"));
+    REQUIRE(truncated.version() == 4);
+    REQUIRE(truncated.balance == 1);
 }

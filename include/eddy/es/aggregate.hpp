@@ -60,6 +60,10 @@ public:
         ++m_version;
     }
 
+    /// Starts the history at `version` instead of 0 (a repository loading a stream whose
+    /// earlier events were soft-deleted or truncated); only meaningful before any replay.
+    void rebase(std::uint64_t version) noexcept { m_version = version; }
+
     /// A `Derived` with id `id` rebuilt from its history (events of versions 1, 2, ...).
     template <class Range>
     [[nodiscard]] static Derived from_history(std::string id, const Range& history) {

@@ -90,6 +90,8 @@ public:
         m_state = evolve_with<D>(m_state, e);
         ++m_version;
     }
+    /// Starts the history at `version` (see `eddy::aggregate::rebase`).
+    void rebase(std::uint64_t version) noexcept { m_version = version; }
 
     /// Decides on `command` and applies the resulting events in order; returns how many.
     std::size_t handle(const command_type& command) {

@@ -14,7 +14,11 @@ namespace eddy {
 ///   `task<append_result>`: atomic; assigns stream versions, global positions (commit order),
 ///   ids (nil ones), type names, schema versions and the recorded time; throws
 ///   `eddy::concurrency_conflict` (appending nothing) when the expected version does not hold.
-///   An empty batch appends nothing (and still checks the expectation).
+///   An empty batch appends nothing (and still checks the expectation). Idempotent, exactly:
+///   a batch whose ids are all stored as one whole earlier append to the same stream (same
+///   order, types and payloads) appends nothing and returns that append's result; any other
+///   use of a stored id (another stream, type or payload, a partial overlap, an id twice)
+///   throws `eddy::duplicate_event_id`, appending nothing.
 /// - `read_stream(stream_id, from_version)` -> `stream<event_envelope<event_type>>`: the
 ///   stream's events with version >= from_version, in order, up to the end as of each pull.
 /// - `read_all(from_position)`: every event with global position >= from_position, in order.

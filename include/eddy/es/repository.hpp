@@ -2,9 +2,11 @@
 // (snapshot + the events after it) and save its new events with optimistic concurrency.
 #pragma once
 
+#include <chrono>   // std::chrono::system_clock
 #include <concepts> // std::same_as
 #include <cstddef>  // std::size_t
 #include <cstdint>  // std::uint32_t, std::uint64_t
+#include <limits>   // std::numeric_limits
 #include <optional> // std::optional
 #include <string>   // std::string, std::to_string
 #include <utility>  // std::move
@@ -43,6 +45,16 @@ struct snapshot_every {
 /// `a.version()` (no stream for a new aggregate), then `a.mark_committed()`, then a snapshot if
 /// the policy says so. `update(id, fn, attempts)`: load, `fn(a)`, save; on
 /// `concurrency_conflict` reloads and runs `fn` again, up to `attempts` times in all.
+/// Time travel: `load_at_version(id, v)` is the state after event `v` (0: the initial state; a
+/// snapshot is used only when it is not newer than `v`; a `v` beyond the stream's version is an
+/// `eddy::error`); `load_at_time(id, t)` is the state after the events recorded at or before
+/// `t`, replaying up to the first event recorded later (a snapshot is used only when the event
+/// it was taken at was recorded at or before `t`). The result is a read-only view of the past:
+/// saving it conflicts unless it is the current version.
+/// Soft-deleted and truncated streams: when the first event read (without a snapshot) is not
+/// version 1, the stream's history starts there (`a.rebase(version - 1)`, when the aggregate
+/// has it: `eddy::aggregate` and `eddy::decider_aggregate` do), so a recreated stream loads
+/// and saves with its continuing versions.
 /// Lazy: every operation is a task. Where the awaiter resumes: where the store's operations
 /// resumed (the memory stores: synchronously on the awaiting thread).
 /// Errors: `eddy::concurrency_conflict` from `save` (the aggregate is left unchanged, its
@@ -76,7 +88,19 @@ public:
     }
 
     [[nodiscard]] task<Aggregate> load(std::string id) const {
-        return load_impl(m_store, m_snapshots, std::move(id));
+        return load_impl(m_store, m_snapshots, std::move(id), load_limit{});
+    }
+
+    /// The aggregate as it was after event `version` of its stream.
+    [[nodiscard]] task<Aggregate> load_at_version(std::string id, std::uint64_t version) const {
+        return load_impl(m_store, m_snapshots, std::move(id), load_limit{version, {}, true});
+    }
+
+    /// The aggregate as it was at `time` (by the events' `recorded_at`).
+    [[nodiscard]] task<Aggregate> load_at_time(std::string id,
+                                               std::chrono::system_clock::time_point time) const {
+        return load_impl(m_store, m_snapshots, std::move(id),
+                         load_limit{std::numeric_limits<std::uint64_t>::max(), time, false});
     }
 
     [[nodiscard]] task<append_result> save(Aggregate& a, event_metadata metadata = {}) const {
@@ -102,7 +126,16 @@ private:
         }
     }
 
-    static task<Aggregate> load_impl(Store* store, Snapshots* snapshots, std::string id) {
+    // How far a load replays: up to `version`, and up to the first event recorded after
+    // `until`; `exact`: the stream must reach `version`.
+    struct load_limit {
+        std::uint64_t version = std::numeric_limits<std::uint64_t>::max();
+        std::optional<std::chrono::system_clock::time_point> until;
+        bool exact = false;
+    };
+
+    static task<Aggregate> load_impl(Store* store, Snapshots* snapshots, std::string id,
+                                     load_limit limit) {
         if (id.empty()) {
             throw error("eddy::repository::load: empty stream id");
         }
@@ -110,18 +143,37 @@ private:
         if constexpr (snapshot_store<Snapshots>) {
             if (snapshots != nullptr) {
                 std::optional<snapshot<Aggregate>> snap = co_await snapshots->load_snapshot(id);
-                if (snap && snap->schema_version == snapshot_schema() &&
-                    snap->state.version() == snap->version) {
+                bool usable = snap && snap->schema_version == snapshot_schema() &&
+                              snap->state.version() == snap->version &&
+                              snap->version <= limit.version;
+                if (usable && limit.until && snap->version > 0) {
+                    // Usable for a time only if the event it was taken at is not later.
+                    auto at = store->read_stream(id, snap->version);
+                    auto e = co_await at.next();
+                    usable =
+                        e && e->stream_version == snap->version && e->recorded_at <= *limit.until;
+                }
+                if (usable) {
                     a = std::move(snap->state);
                 }
             }
         }
         a.set_id(id);
         auto events = store->read_stream(id, a.version() + 1);
-        for (;;) {
+        while (a.version() < limit.version) {
             auto e = co_await events.next();
             if (!e) {
                 break;
+            }
+            if (limit.until && e->recorded_at > *limit.until) {
+                break;
+            }
+            if (a.version() == 0 && e->stream_version > 1) {
+                // The stream's earlier events were soft-deleted or truncated: its history
+                // starts here (a gap later on is still an error).
+                if constexpr (requires { a.rebase(std::uint64_t{0}); }) {
+                    a.rebase(e->stream_version - 1);
+                }
             }
             if (e->stream_version != a.version() + 1) {
                 throw error("eddy::repository::load: stream '" + id + "' jumps from version " +
@@ -129,6 +181,11 @@ private:
                             std::to_string(e->stream_version));
             }
             a.replay(e->payload);
+        }
+        if (limit.exact && a.version() != limit.version) {
+            throw error("eddy::repository::load_at_version: stream '" + id + "' has " +
+                        std::to_string(a.version()) + " events, not version " +
+                        std::to_string(limit.version));
         }
         co_return a;
     }

@@ -26,10 +26,12 @@
 #include <eddy/core/thread_pool.hpp>
 #include <eddy/core/when_all.hpp>
 #include <eddy/es/concurrency_conflict.hpp>
+#include <eddy/es/duplicate_event_id.hpp>
 #include <eddy/es/event_envelope.hpp>
 #include <eddy/es/event_store.hpp>
 #include <eddy/es/expected_version.hpp>
 #include <eddy/es/proposed_event.hpp>
+#include <eddy/es/stream_metadata.hpp>
 #include <eddy/stream/stream.hpp>
 #include <eddy/stream/to_vector.hpp>
 
@@ -55,6 +57,32 @@ using proposed = eddy::proposed_event<conformance_events>;
 
 inline proposed added(std::string sku, int quantity) {
     return proposed(item_added{std::move(sku), quantity});
+}
+
+// A fixed event id: 01890a5d-ac96-7000-8000-0000000000<n, two hex digits>.
+inline eddy::uuid id_n(int n) {
+    const char hex[] = "0123456789abcdef";
+    std::string text = "01890a5d-ac96-7000-8000-0000000000";
+    text.push_back(hex[(n >> 4) & 0xF]);
+    text.push_back(hex[n & 0xF]);
+    return *eddy::uuid::parse(text);
+}
+
+inline proposed added_with_id(int id, std::string sku, int quantity) {
+    return proposed(item_added{std::move(sku), quantity}, {}, id_n(id));
+}
+
+// Runs `f` expecting duplicate_event_id for `id` with reason `why`; the message names the id.
+template <class F>
+void require_duplicate(F f, const eddy::uuid& id, eddy::duplicate_event_id::reason why) {
+    try {
+        f();
+        FAIL("no duplicate_event_id");
+    } catch (const eddy::duplicate_event_id& d) {
+        REQUIRE(d.event_id() == id);
+        REQUIRE(d.why() == why);
+        REQUIRE_THAT(d.what(), Catch::Contains(id.to_string()));
+    }
 }
 
 template <class Store>
@@ -231,6 +259,86 @@ void event_store_conformance(MakeStore make) {
         }
     }
 
+    SECTION("idempotent append: the same batch again returns the original result") {
+        auto store = make();
+        std::vector<proposed> batch{added_with_id(1, "a", 1), added_with_id(2, "b", 2)};
+        const eddy::append_result first =
+            append(*store, "s", eddy::expected_version::no_stream(), batch);
+        REQUIRE(first == eddy::append_result{2, 1, 2});
+        append(*store, "t", eddy::expected_version::no_stream(), {added("c", 3)});
+        // The retry's expectation no longer holds; it was checked when the batch committed.
+        REQUIRE(append(*store, "s", eddy::expected_version::no_stream(), batch) == first);
+        REQUIRE(append(*store, "s", eddy::expected_version::any(), batch) == first);
+        REQUIRE(positions(read_all(*store)) == std::vector<std::uint64_t>{1, 2, 3});
+        REQUIRE(versions(read_stream(*store, "s")) == std::vector<std::uint64_t>{1, 2});
+        // Still the next version is 3.
+        REQUIRE(append(*store, "s", eddy::expected_version::exact(2), {added("d", 4)}) ==
+                eddy::append_result{3, 4, 4});
+    }
+
+    SECTION("idempotent append: a stored id with another payload, stream or type is an error") {
+        auto store = make();
+        append(*store, "s", eddy::expected_version::no_stream(), {added_with_id(1, "a", 1)});
+        using why = eddy::duplicate_event_id::reason;
+        require_duplicate(
+            [&] {
+                append(*store, "s", eddy::expected_version::any(), {added_with_id(1, "a", 99)});
+            },
+            id_n(1), why::different_payload);
+        require_duplicate(
+            [&] {
+                append(*store, "other", eddy::expected_version::any(), {added_with_id(1, "a", 1)});
+            },
+            id_n(1), why::different_stream);
+        require_duplicate(
+            [&] {
+                append(*store, "s", eddy::expected_version::any(),
+                       {proposed(cart_checked_out{1}, {}, id_n(1))});
+            },
+            id_n(1), why::different_type);
+        REQUIRE(read_all(*store).size() == 1);
+        REQUIRE(read_stream(*store, "other").empty());
+    }
+
+    SECTION("idempotent append: a partial overlap or another grouping is an error") {
+        auto store = make();
+        append(*store, "s", eddy::expected_version::no_stream(),
+               {added_with_id(1, "a", 1), added_with_id(2, "b", 2)});
+        using why = eddy::duplicate_event_id::reason;
+        require_duplicate(
+            [&] {
+                append(*store, "s", eddy::expected_version::any(),
+                       {added_with_id(2, "b", 2), added_with_id(3, "c", 3)});
+            },
+            id_n(2), why::partial_overlap);
+        require_duplicate(
+            [&] {
+                append(*store, "s", eddy::expected_version::any(),
+                       {added_with_id(1, "a", 1), added("new", 3)}); // a nil id is new
+            },
+            id_n(1), why::partial_overlap);
+        require_duplicate(
+            [&] { append(*store, "s", eddy::expected_version::any(), {added_with_id(1, "a", 1)}); },
+            id_n(1), why::different_batch); // a part of the stored batch
+        require_duplicate(
+            [&] {
+                append(*store, "s", eddy::expected_version::any(),
+                       {added_with_id(2, "b", 2), added_with_id(1, "a", 1)});
+            },
+            id_n(2), why::different_batch); // reordered
+        require_duplicate(
+            [&] {
+                append(*store, "s", eddy::expected_version::any(),
+                       {added_with_id(5, "x", 1), added_with_id(5, "x", 1)});
+            },
+            id_n(5), why::repeated);
+        REQUIRE(positions(read_all(*store)) == std::vector<std::uint64_t>{1, 2});
+        // Nothing of the failed appends was stored: id 3 and id 5 are still free.
+        REQUIRE(append(*store, "s", eddy::expected_version::exact(2),
+                       {added_with_id(3, "c", 3), added_with_id(5, "x", 1)}) ==
+                eddy::append_result{4, 3, 4});
+    }
+
     SECTION("subscribe_all: catch-up, then the events appended later, no gap, no duplicate") {
         auto store = make();
         append(*store, "a", eddy::expected_version::no_stream(), {added("1", 1), added("2", 1)});
@@ -242,6 +350,87 @@ void event_store_conformance(MakeStore make) {
         eddy::stream<envelope> from_start = store->subscribe_all(1);
         REQUIRE(positions(eddy::sync_wait(take_n(&from_start, 5))) ==
                 std::vector<std::uint64_t>{1, 2, 3, 4, 5});
+    }
+}
+
+/// The stream-metadata checks (truncate-before, max count, soft delete), for stores with
+/// `set_stream_metadata`, `get_stream_metadata` and `delete_stream`.
+template <class MakeStore>
+void stream_metadata_conformance(MakeStore make) {
+    auto five = [](auto& store) {
+        append(store, "s", eddy::expected_version::no_stream(),
+               {added("1", 1), added("2", 2), added("3", 3), added("4", 4), added("5", 5)});
+        append(store, "other", eddy::expected_version::no_stream(), {added("o", 1)});
+    };
+
+    SECTION("truncate-before hides the older versions of the stream; versions keep counting") {
+        auto store = make();
+        five(*store);
+        REQUIRE(eddy::sync_wait(store->get_stream_metadata("s")) == eddy::stream_metadata{});
+        eddy::sync_wait(store->set_stream_metadata("s", {.truncate_before = 3}));
+        REQUIRE(eddy::sync_wait(store->get_stream_metadata("s")) ==
+                eddy::stream_metadata{.truncate_before = 3});
+        REQUIRE(versions(read_stream(*store, "s")) == std::vector<std::uint64_t>{3, 4, 5});
+        REQUIRE(versions(read_stream(*store, "s", 4)) == std::vector<std::uint64_t>{4, 5});
+        REQUIRE(read_all(*store).size() == 6); // the global log is not truncated
+        REQUIRE(append(*store, "s", eddy::expected_version::exact(5), {added("6", 6)}) ==
+                eddy::append_result{6, 7, 7});
+        REQUIRE(versions(read_stream(*store, "s")) == std::vector<std::uint64_t>{3, 4, 5, 6});
+        eddy::sync_wait(store->set_stream_metadata("s", {.truncate_before = 10}));
+        REQUIRE(read_stream(*store, "s").empty());
+        eddy::sync_wait(store->set_stream_metadata("s", {}));
+        REQUIRE(read_stream(*store, "s").size() == 6); // truncation is a read limit
+        REQUIRE(read_stream(*store, "other").size() == 1);
+    }
+
+    SECTION("max count reads only the latest events") {
+        auto store = make();
+        five(*store);
+        eddy::sync_wait(store->set_stream_metadata("s", {.max_count = 2}));
+        REQUIRE(versions(read_stream(*store, "s")) == std::vector<std::uint64_t>{4, 5});
+        append(*store, "s", eddy::expected_version::exact(5), {added("6", 6)});
+        REQUIRE(versions(read_stream(*store, "s")) == std::vector<std::uint64_t>{5, 6});
+        // With truncate-before too, the later start wins.
+        eddy::sync_wait(store->set_stream_metadata("s", {.truncate_before = 2, .max_count = 4}));
+        REQUIRE(versions(read_stream(*store, "s")) == std::vector<std::uint64_t>{3, 4, 5, 6});
+        eddy::sync_wait(store->set_stream_metadata("s", {.truncate_before = 6, .max_count = 4}));
+        REQUIRE(versions(read_stream(*store, "s")) == std::vector<std::uint64_t>{6});
+    }
+
+    SECTION("soft delete: reads see nothing; no_stream or any recreates, versions continue") {
+        auto store = make();
+        five(*store);
+        REQUIRE_THROWS_AS(
+            eddy::sync_wait(store->delete_stream("s", eddy::expected_version::exact(4))),
+            eddy::concurrency_conflict);
+        REQUIRE(read_stream(*store, "s").size() == 5);
+        eddy::sync_wait(store->delete_stream("s", eddy::expected_version::exact(5)));
+        REQUIRE(read_stream(*store, "s").empty());
+        REQUIRE(read_all(*store).size() == 6);
+        auto expect_conflict = [&](eddy::expected_version expected) {
+            try {
+                append(*store, "s", expected, {added("x", 1)});
+                FAIL("no concurrency_conflict");
+            } catch (const eddy::concurrency_conflict& c) {
+                REQUIRE(c.actual() == 0); // a deleted stream is no stream to expectations
+            }
+        };
+        expect_conflict(eddy::expected_version::exact(5));
+        expect_conflict(eddy::expected_version::stream_exists());
+        REQUIRE(append(*store, "s", eddy::expected_version::no_stream(), {added("new", 1)}) ==
+                eddy::append_result{6, 7, 7});
+        std::vector<envelope> recreated = read_stream(*store, "s");
+        REQUIRE(versions(recreated) == std::vector<std::uint64_t>{6});
+        REQUIRE(std::get<item_added>(recreated[0].payload).sku == "new");
+        REQUIRE(append(*store, "s", eddy::expected_version::exact(6), {added("more", 1)})
+                    .stream_version == 7);
+        eddy::sync_wait(store->delete_stream("s", eddy::expected_version::any()));
+        REQUIRE(append(*store, "s", eddy::expected_version::any(), {added("again", 1)})
+                    .stream_version == 8);
+        REQUIRE(versions(read_stream(*store, "s")) == std::vector<std::uint64_t>{8});
+        // A deleted stream's events stay in the global log; truncation metadata is kept apart.
+        REQUIRE(read_all(*store).size() == 9);
+        REQUIRE(eddy::sync_wait(store->get_stream_metadata("s")) == eddy::stream_metadata{});
     }
 }
 
@@ -306,6 +495,16 @@ eddy::task<> steady_writer(Store* s, eddy::thread_pool* p, int id, int count) {
     }
 }
 
+// Appends `batch` (fixed ids) to stream "retry" from a thread of `p`.
+template <class Store>
+eddy::task<eddy::append_result> retry_append(Store* s, eddy::thread_pool* p,
+                                             std::vector<proposed> batch) {
+    co_await p->schedule();
+    std::string stream = "retry";
+    co_return co_await s->append(std::move(stream), eddy::expected_version::any(),
+                                 std::move(batch));
+}
+
 /// Writers racing on one stream from the threads of `pool`. Tag the calling test
 /// `[concurrency]`.
 template <class MakeStore>
@@ -341,6 +540,22 @@ void event_store_concurrency_conformance(MakeStore make, eddy::thread_pool& pool
             REQUIRE(e.quantity == next[writer]++); // each stream in its own order
             REQUIRE(seen[i].stream_version == static_cast<std::uint64_t>(e.quantity) + 1);
         }
+    }
+
+    SECTION("the same batch appended by racing retries is stored once; all see one result") {
+        auto store = make();
+        for (int round = 0; round < 20; ++round) {
+            std::vector<proposed> batch{added_with_id(2 * round, "a", round),
+                                        added_with_id(2 * round + 1, "b", round)};
+            auto [a, b, c] = eddy::sync_wait(eddy::when_all(
+                retry_append(store.get(), &pool, batch), retry_append(store.get(), &pool, batch),
+                retry_append(store.get(), &pool, batch)));
+            const auto r = static_cast<std::uint64_t>(round);
+            REQUIRE(a == eddy::append_result{2 * r + 2, 2 * r + 1, 2 * r + 2});
+            REQUIRE(b == a);
+            REQUIRE(c == a);
+        }
+        REQUIRE(positions(read_all(*store)).size() == 40);
     }
 
     SECTION("8 writers on one stream: each version is won by exactly one append") {
