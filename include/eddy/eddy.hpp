@@ -5,5 +5,6 @@
 #include <eddy/bus.hpp>
 #include <eddy/core.hpp>
 #include <eddy/es.hpp>
+#include <eddy/outbox.hpp>
 #include <eddy/saga.hpp>
 #include <eddy/stream.hpp>
