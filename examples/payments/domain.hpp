@@ -1,0 +1,108 @@
+// examples/payments/domain.hpp - the payment system's messages and its one event-sourced
+// aggregate, the order.
+#pragma once
+
+#include <string>      // std::string
+#include <string_view> // std::string_view
+#include <variant>     // std::variant
+
+#include <eddy/es/aggregate.hpp>
+
+namespace payments {
+
+/// What a customer asks for.
+struct order_request {
+    std::string customer;
+    std::string sku;
+    int quantity = 1;
+    long amount_cents = 0;
+};
+
+// ----- the order's events (its stream "order-<n>") -----
+
+struct order_placed {
+    static constexpr std::string_view event_name = "order_placed";
+    std::string customer;
+    std::string sku;
+    int quantity = 0;
+    long amount_cents = 0;
+};
+struct order_confirmed {
+    static constexpr std::string_view event_name = "order_confirmed";
+};
+struct order_cancelled {
+    static constexpr std::string_view event_name = "order_cancelled";
+    std::string reason;
+};
+using order_events = std::variant<order_placed, order_confirmed, order_cancelled>;
+
+enum class order_status { none, placed, confirmed, cancelled };
+
+/// The order: placed once, then confirmed or cancelled once.
+struct order : eddy::aggregate<order, order_events> {
+    order_status status = order_status::none;
+    order_placed details;
+
+    void place(order_request r) {
+        if (status != order_status::none) {
+            throw eddy::error("order " + id() + " was placed already");
+        }
+        raise(order_placed{std::move(r.customer), std::move(r.sku), r.quantity, r.amount_cents});
+    }
+    void confirm() {
+        if (status == order_status::placed) {
+            raise(order_confirmed{});
+        }
+    }
+    void cancel(std::string reason) {
+        if (status == order_status::placed) {
+            raise(order_cancelled{std::move(reason)});
+        }
+    }
+
+    /// For an order known to be placed (version 1) without loading it: the saga's end.
+    void confirm_from_placed() {
+        status = order_status::placed;
+        confirm();
+    }
+    void cancel_from_placed(std::string reason) {
+        status = order_status::placed;
+        cancel(std::move(reason));
+    }
+
+    void apply(const order_placed& e) {
+        status = order_status::placed;
+        details = e;
+    }
+    void apply(const order_confirmed&) { status = order_status::confirmed; }
+    void apply(const order_cancelled&) { status = order_status::cancelled; }
+};
+
+// ----- what crosses the bus -----
+
+/// The outbox's notice that an order was placed (topic "orders", key = order id).
+struct placed_notice {
+    std::string order_id;
+    order_placed order;
+};
+
+/// A command to a service (topics "payment-commands", "inventory-commands",
+/// "shipping-commands"); its message id is the saga step's idempotency key, so a retried
+/// command is recognised by the service's inbox.
+struct command {
+    std::string kind; // charge, refund, reserve, release, ship
+    std::string order_id;
+    std::string sku;
+    int quantity = 0;
+    long amount_cents = 0;
+    bool poison = false; // a payload the service cannot process (failure injection)
+};
+
+/// A service's answer (topic "replies", key = order id); `correlation` is the command's id.
+struct reply {
+    std::string correlation;
+    bool ok = true;
+    std::string error;
+};
+
+} // namespace payments
