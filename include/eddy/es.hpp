@@ -28,6 +28,7 @@
 #include <eddy/es/projector.hpp>
 #include <eddy/es/proposed_event.hpp>
 #include <eddy/es/repository.hpp>
+#include <eddy/es/snapshot_policy.hpp>
 #include <eddy/es/snapshot_store.hpp>
 #include <eddy/es/stream_metadata.hpp>
 #include <eddy/es/unit_checkpoint_store.hpp>

@@ -185,6 +185,58 @@ TEST_CASE("repository: snapshots every N events; load = snapshot + the events af
     REQUIRE(eddy::sync_wait(snapshots.load_snapshot("acc-1"))->version == 6);
 }
 
+TEST_CASE("repository: a load that replayed too much writes a snapshot", "[es][repository]") {
+    store_type store;
+    eddy::memory_snapshot_store<account> snapshots;
+    eddy::repository<account, store_type> writer(store);
+    account a;
+    a.set_id("acc-1");
+    for (int i = 0; i < 8; ++i) {
+        a.deposit(1);
+    }
+    eddy::sync_wait(writer.save(a));
+    eddy::repository<account, store_type, eddy::memory_snapshot_store<account>> repo(
+        store, snapshots, eddy::snapshot_policy<account>{.after_replaying = 5});
+    REQUIRE(eddy::sync_wait(repo.load("acc-1")).applied == 8); // replayed 8 > 5: snapshot
+    REQUIRE(snapshots.saves() == 1);
+    REQUIRE(eddy::sync_wait(snapshots.load_snapshot("acc-1"))->version == 8);
+    a.deposit(1);
+    eddy::sync_wait(writer.save(a));
+    const account again = eddy::sync_wait(repo.load("acc-1"));
+    REQUIRE(again.balance == 9);
+    REQUIRE(again.applied == 9);     // 8 from the snapshot's object + 1 replayed
+    REQUIRE(snapshots.saves() == 1); // replayed 1: no new snapshot
+    // time travel never writes one
+    (void)eddy::sync_wait(repo.load_at_version("acc-1", 7));
+    REQUIRE(snapshots.saves() == 1);
+}
+
+TEST_CASE("repository: a predicate and a manual call write snapshots", "[es][repository]") {
+    store_type store;
+    eddy::memory_snapshot_store<account> snapshots;
+    eddy::repository<account, store_type, eddy::memory_snapshot_store<account>> repo(
+        store, snapshots,
+        eddy::snapshot_policy<account>{.when = [](const account& x) { return x.balance >= 100; }});
+    account a;
+    a.set_id("acc-1");
+    a.deposit(50);
+    eddy::sync_wait(repo.save(a));
+    REQUIRE(snapshots.saves() == 0);
+    a.deposit(60);
+    eddy::sync_wait(repo.save(a));
+    REQUIRE(snapshots.saves() == 1);
+    REQUIRE(eddy::sync_wait(snapshots.load_snapshot("acc-1"))->state.balance == 110);
+
+    a.withdraw(100);
+    REQUIRE_THROWS_WITH(eddy::sync_wait(repo.save_snapshot(a)),
+                        Catch::Contains("has uncommitted events"));
+    eddy::sync_wait(repo.save(a)); // balance 10: the predicate says no
+    REQUIRE(snapshots.saves() == 1);
+    eddy::sync_wait(repo.save_snapshot(a)); // an operator asks for one
+    REQUIRE(snapshots.saves() == 2);
+    REQUIRE(eddy::sync_wait(snapshots.load_snapshot("acc-1"))->version == 3);
+}
+
 TEST_CASE("repository: a snapshot of another schema version is ignored", "[es][repository]") {
     store_type store;
     eddy::memory_snapshot_store<account_v2> snapshots;

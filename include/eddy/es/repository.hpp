@@ -21,6 +21,7 @@
 #include <eddy/es/event_store.hpp>
 #include <eddy/es/expected_version.hpp>
 #include <eddy/es/proposed_event.hpp>
+#include <eddy/es/snapshot_policy.hpp>
 #include <eddy/es/snapshot_store.hpp>
 #include <eddy/stream/stream.hpp>
 
@@ -28,12 +29,6 @@ namespace eddy {
 
 /// The `Snapshots` of a repository that takes none.
 struct no_snapshots {};
-
-/// When a repository writes a snapshot: after a save that reaches or crosses a multiple of
-/// `every` events (0: never).
-struct snapshot_every {
-    std::uint64_t every = 0;
-};
 
 /// Loads and saves event-sourced aggregates of type `Aggregate` in an `eddy::event_store`
 /// whose `event_type` is the aggregate's `events_type`; optionally with an
@@ -43,26 +38,25 @@ struct snapshot_every {
 /// (`Aggregate::snapshot_schema_version` or 1; others are ignored), then the stream's events
 /// after it. `save(a, metadata)`: appends `a.uncommitted()` (each with `metadata`) expecting
 /// `a.version()` (no stream for a new aggregate), then `a.mark_committed()`, then a snapshot if
-/// the policy says so. `update(id, fn, attempts)`: load, `fn(a)`, save; on
-/// `concurrency_conflict` reloads and runs `fn` again, up to `attempts` times in all.
-/// Time travel: `load_at_version(id, v)` is the state after event `v` (0: the initial state; a
-/// snapshot is used only when it is not newer than `v`; a `v` beyond the stream's version is an
-/// `eddy::error`); `load_at_time(id, t)` is the state after the events recorded at or before
-/// `t`, replaying up to the first event recorded later (a snapshot is used only when the event
-/// it was taken at was recorded at or before `t`). The result is a read-only view of the past:
-/// saving it conflicts unless it is the current version.
-/// Soft-deleted and truncated streams: when the first event read (without a snapshot) is not
-/// version 1, the stream's history starts there (`a.rebase(version - 1)`, when the aggregate
-/// has it: `eddy::aggregate` and `eddy::decider_aggregate` do), so a recreated stream loads
-/// and saves with its continuing versions.
-/// Lazy: every operation is a task. Where the awaiter resumes: where the store's operations
-/// resumed (the memory stores: synchronously on the awaiting thread).
-/// Errors: `eddy::concurrency_conflict` from `save` (the aggregate is left unchanged, its
-/// events still uncommitted); `eddy::error` for an empty id or a stream whose versions have a
-/// gap; store errors propagate.
-/// Lifetime: the store (and snapshot store) must outlive the repository and its tasks; the
-/// aggregate passed to `save` must outlive the task.
-/// Thread-safety: as the stores' (the repository holds nothing mutable).
+/// the policy says so (`eddy::snapshot_policy`: every N events, after a load that replayed more
+/// than a threshold, or when a predicate holds; `save_snapshot(a)` writes one by hand). `update(id,
+/// fn, attempts)`: load, `fn(a)`, save; on `concurrency_conflict` reloads and runs `fn` again, up
+/// to `attempts` times in all. Time travel: `load_at_version(id, v)` is the state after event `v`
+/// (0: the initial state; a snapshot is used only when it is not newer than `v`; a `v` beyond the
+/// stream's version is an `eddy::error`); `load_at_time(id, t)` is the state after the events
+/// recorded at or before `t`, replaying up to the first event recorded later (a snapshot is used
+/// only when the event it was taken at was recorded at or before `t`). The result is a read-only
+/// view of the past: saving it conflicts unless it is the current version. Soft-deleted and
+/// truncated streams: when the first event read (without a snapshot) is not version 1, the stream's
+/// history starts there (`a.rebase(version - 1)`, when the aggregate has it: `eddy::aggregate` and
+/// `eddy::decider_aggregate` do), so a recreated stream loads and saves with its continuing
+/// versions. Lazy: every operation is a task. Where the awaiter resumes: where the store's
+/// operations resumed (the memory stores: synchronously on the awaiting thread). Errors:
+/// `eddy::concurrency_conflict` from `save` (the aggregate is left unchanged, its events still
+/// uncommitted); `eddy::error` for an empty id or a stream whose versions have a gap; store errors
+/// propagate. Lifetime: the store (and snapshot store) must outlive the repository and its tasks;
+/// the aggregate passed to `save` must outlive the task. Thread-safety: as the stores' (the
+/// repository holds nothing mutable).
 ///
 ///     eddy::repository<account, eddy::memory_event_store<account_events>> repo(store);
 ///     account a = co_await repo.load("acc-1");
@@ -79,27 +73,44 @@ public:
     explicit repository(Store& store) noexcept : m_store(&store) {}
 
     /// A repository writing snapshots to `snapshots` according to `policy`.
-    repository(Store& store, Snapshots& snapshots, snapshot_every policy) noexcept
-        : m_store(&store), m_snapshots(&snapshots), m_policy(policy) {
+    repository(Store& store, Snapshots& snapshots, snapshot_policy<Aggregate> policy)
+        : m_store(&store), m_snapshots(&snapshots), m_policy(std::move(policy)) {
         static_assert(snapshot_store<Snapshots> &&
                           std::same_as<typename Snapshots::state_type, Aggregate>,
                       "eddy::repository: Snapshots must model eddy::snapshot_store of the "
                       "Aggregate type");
     }
 
+    /// A repository writing a snapshot every `policy.every` events.
+    repository(Store& store, Snapshots& snapshots, snapshot_every policy)
+        : repository(store, snapshots, snapshot_policy<Aggregate>{.every = policy.every}) {}
+
+    /// Writes a snapshot of `a` now (its committed state: `a` must have no uncommitted
+    /// events, else `eddy::error`).
+    [[nodiscard]] task<void> save_snapshot(const Aggregate& a) const {
+        static_assert(snapshot_store<Snapshots>,
+                      "eddy::repository::save_snapshot: the repository has no snapshot store");
+        if (!a.uncommitted().empty()) {
+            throw error("eddy::repository::save_snapshot: aggregate '" + a.id() +
+                        "' has uncommitted events");
+        }
+        return write_snapshot(m_snapshots, a);
+    }
+
     [[nodiscard]] task<Aggregate> load(std::string id) const {
-        return load_impl(m_store, m_snapshots, std::move(id), load_limit{});
+        return load_impl(m_store, m_snapshots, m_policy.after_replaying, std::move(id),
+                         load_limit{});
     }
 
     /// The aggregate as it was after event `version` of its stream.
     [[nodiscard]] task<Aggregate> load_at_version(std::string id, std::uint64_t version) const {
-        return load_impl(m_store, m_snapshots, std::move(id), load_limit{version, {}, true});
+        return load_impl(m_store, m_snapshots, 0, std::move(id), load_limit{version, {}, true});
     }
 
     /// The aggregate as it was at `time` (by the events' `recorded_at`).
     [[nodiscard]] task<Aggregate> load_at_time(std::string id,
                                                std::chrono::system_clock::time_point time) const {
-        return load_impl(m_store, m_snapshots, std::move(id),
+        return load_impl(m_store, m_snapshots, 0, std::move(id),
                          load_limit{std::numeric_limits<std::uint64_t>::max(), time, false});
     }
 
@@ -134,7 +145,20 @@ private:
         bool exact = false;
     };
 
-    static task<Aggregate> load_impl(Store* store, Snapshots* snapshots, std::string id,
+    static task<void> write_snapshot(Snapshots* snapshots, const Aggregate& a) {
+        if constexpr (snapshot_store<Snapshots>) {
+            // g++ 12 mis-copies an aggregate temporary built inside a co_await expression (its
+            // strings end up pointing into the frame): build it first.
+            snapshot<Aggregate> snap{a.version(), snapshot_schema(), a};
+            std::string id = a.id();
+            co_await snapshots->save_snapshot(std::move(id), std::move(snap));
+        }
+    }
+
+    // `after_replaying`: the load-time threshold (0 for time travel: a past state is not
+    // worth caching).
+    static task<Aggregate> load_impl(Store* store, Snapshots* snapshots,
+                                     std::uint64_t after_replaying, std::string id,
                                      load_limit limit) {
         if (id.empty()) {
             throw error("eddy::repository::load: empty stream id");
@@ -159,6 +183,7 @@ private:
             }
         }
         a.set_id(id);
+        const std::uint64_t start = a.version();
         auto events = store->read_stream(id, a.version() + 1);
         while (a.version() < limit.version) {
             auto e = co_await events.next();
@@ -187,11 +212,18 @@ private:
                         std::to_string(a.version()) + " events, not version " +
                         std::to_string(limit.version));
         }
+        if constexpr (snapshot_store<Snapshots>) {
+            if (snapshots != nullptr && after_replaying > 0 &&
+                a.version() - start > after_replaying) {
+                co_await write_snapshot(snapshots, a);
+            }
+        }
         co_return a;
     }
 
-    static task<append_result> save_impl(Store* store, Snapshots* snapshots, snapshot_every policy,
-                                         Aggregate* a, event_metadata metadata) {
+    static task<append_result> save_impl(Store* store, Snapshots* snapshots,
+                                         snapshot_policy<Aggregate> policy, Aggregate* a,
+                                         event_metadata metadata) {
         if (a->id().empty()) {
             throw error("eddy::repository::save: the aggregate has no id");
         }
@@ -210,13 +242,10 @@ private:
         a->mark_committed();
         if constexpr (snapshot_store<Snapshots>) {
             const std::uint64_t after = a->version();
-            if (snapshots != nullptr && policy.every > 0 &&
-                before / policy.every != after / policy.every) {
-                // g++ 12 mis-copies an aggregate temporary built inside a co_await
-                // expression (its strings end up pointing into the frame): build it first.
-                snapshot<Aggregate> snap{after, snapshot_schema(), *a};
-                std::string id = a->id();
-                co_await snapshots->save_snapshot(std::move(id), std::move(snap));
+            const bool crossed = policy.every > 0 && before / policy.every != after / policy.every;
+            const bool asked = policy.when && policy.when(*a);
+            if (snapshots != nullptr && (crossed || asked)) {
+                co_await write_snapshot(snapshots, *a);
             }
         }
         co_return result;
@@ -245,7 +274,7 @@ private:
 
     Store* m_store;
     Snapshots* m_snapshots = nullptr;
-    snapshot_every m_policy;
+    snapshot_policy<Aggregate> m_policy;
 };
 
 } // namespace eddy
