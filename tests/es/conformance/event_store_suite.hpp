@@ -495,6 +495,30 @@ eddy::task<> steady_writer(Store* s, eddy::thread_pool* p, int id, int count) {
     }
 }
 
+// Appends `count` events to stream "flaky-<id>"; every other append expects a version the
+// stream does not have, so it fails (a rolled-back append) and is not retried. Returns how
+// many appends succeeded.
+template <class Store>
+eddy::task<int> flaky_writer(Store* s, eddy::thread_pool* p, int id, int count) {
+    co_await p->schedule();
+    int written = 0;
+    for (int i = 0; i < count; ++i) {
+        std::vector<proposed> batch{added("f" + std::to_string(id), written)};
+        std::string stream = "flaky-" + std::to_string(id);
+        const auto expected =
+            i % 2 == 0 ? eddy::expected_version::exact(static_cast<std::uint64_t>(written))
+                       : eddy::expected_version::exact(1'000'000);
+        bool failed = false;
+        try {
+            (void)co_await s->append(std::move(stream), expected, std::move(batch));
+        } catch (const eddy::concurrency_conflict&) {
+            failed = true;
+        }
+        written += failed ? 0 : 1;
+    }
+    co_return written;
+}
+
 // Appends `batch` (fixed ids) to stream "retry" from a thread of `p`.
 template <class Store>
 eddy::task<eddy::append_result> retry_append(Store* s, eddy::thread_pool* p,
@@ -540,6 +564,23 @@ void event_store_concurrency_conformance(MakeStore make, eddy::thread_pool& pool
             REQUIRE(e.quantity == next[writer]++); // each stream in its own order
             REQUIRE(seen[i].stream_version == static_cast<std::uint64_t>(e.quantity) + 1);
         }
+    }
+
+    SECTION("appends that fail (rolled back) leave no gap for a subscriber") {
+        auto store = make();
+        constexpr int per_writer = 40; // half of them fail
+        eddy::stream<envelope> sub = store->subscribe_all(1);
+        auto [seen, a, b, c] = eddy::sync_wait(eddy::when_all(
+            take_n(&sub, 3 * per_writer / 2), flaky_writer(store.get(), &pool, 0, per_writer),
+            flaky_writer(store.get(), &pool, 1, per_writer),
+            flaky_writer(store.get(), &pool, 2, per_writer)));
+        REQUIRE(a + b + c == 3 * per_writer / 2);
+        REQUIRE(seen.size() == 3 * per_writer / 2);
+        for (std::size_t i = 0; i < seen.size(); ++i) {
+            REQUIRE(seen[i].global_position == i + 1); // no gap where the failures were
+        }
+        REQUIRE(positions(eddy::sync_wait(eddy::to_vector(store->read_all(1)))).size() ==
+                seen.size());
     }
 
     SECTION("the same batch appended by racing retries is stored once; all see one result") {
