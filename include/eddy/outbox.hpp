@@ -2,6 +2,7 @@
 // (transactional outbox and relay, inbox and idempotent consumers).
 #pragma once
 
+#include <eddy/outbox/append_with_outbox.hpp>
 #include <eddy/outbox/duplicate_message.hpp>
 #include <eddy/outbox/idempotency_store.hpp>
 #include <eddy/outbox/idempotent.hpp>
