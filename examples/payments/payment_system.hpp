@@ -30,6 +30,7 @@
 #include <eddy/core/when_all.hpp>
 #include <eddy/es/memory_event_store.hpp>
 #include <eddy/es/memory_storage.hpp>
+#include <eddy/outbox/append_with_outbox.hpp>
 #include <eddy/outbox/memory_idempotency_store.hpp>
 #include <eddy/outbox/memory_outbox_store.hpp>
 #include <eddy/outbox/outbox_relay.hpp>
@@ -237,25 +238,27 @@ inline eddy::saga<order_ctx> system::order_saga_definition() {
 
 // ----- the order service -----
 
+// The order's outbox mapping: a placed order is announced on "orders"; nothing else is.
+inline std::optional<eddy::outbox_message<placed_notice>> announce(const order_events& e,
+                                                                   const order& o) {
+    const auto* placed = std::get_if<order_placed>(&e);
+    if (placed == nullptr) {
+        return std::nullopt;
+    }
+    eddy::outbox_message<placed_notice> m;
+    m.topic = "orders";
+    m.aggregate_type = "order";
+    m.event_type = "order_placed";
+    m.payload = placed_notice{o.id(), *placed};
+    return m;
+}
+
 inline eddy::task<std::string> place_new(system* sys, std::string order_id, order_request r) {
     order o;
     o.set_id(order_id);
     o.place(std::move(r));
-    std::vector<eddy::proposed_event<order_events>> batch;
-    for (const auto& e : o.uncommitted()) {
-        batch.emplace_back(e);
-    }
-    placed_notice notice{order_id, std::get<order_placed>(o.uncommitted().front())};
-    eddy::outbox_message<placed_notice> m;
-    m.topic = "orders";
-    m.aggregate_type = "order";
-    m.aggregate_id = order_id;
-    m.event_type = "order_placed";
-    m.payload = std::move(notice);
     auto unit = sys->order_storage.begin();
-    sys->order_events_store.append(unit, order_id, eddy::expected_version::no_stream(),
-                                   std::move(batch));
-    sys->order_outbox.enqueue(unit, {std::move(m)});
+    eddy::append_with_outbox(unit, sys->order_events_store, o, sys->order_outbox, announce);
     {
         std::lock_guard lock(sys->results_mutex);
         sys->placed_at[order_id] = std::chrono::steady_clock::now();
