@@ -1,0 +1,169 @@
+// eddy/sqlite/detail/engine.hpp - what a sqlite_storage shares with its stores and streams: the
+// writer and reader threads, the commit notification, the id generator and the hop back to the
+// caller's scheduler.
+#pragma once
+
+#include <coroutine>  // std::coroutine_handle
+#include <cstdint>    // std::int64_t
+#include <exception>  // std::exception_ptr, std::rethrow_exception
+#include <functional> // std::function
+#include <memory>     // std::shared_ptr, std::make_shared, std::make_unique
+#include <mutex>      // std::mutex, std::lock_guard
+#include <optional>   // std::optional
+#include <string>     // std::string
+#include <utility>    // std::move, std::exchange
+
+#include <eddy/core/async_event.hpp>
+#include <eddy/core/task.hpp>
+#include <eddy/es/uuid.hpp>
+#include <eddy/es/uuid_v7_generator.hpp>
+#include <eddy/sqlite/detail/connection.hpp>
+#include <eddy/sqlite/detail/schema.hpp>
+#include <eddy/sqlite/detail/worker.hpp>
+#include <eddy/sqlite/sqlite_options.hpp>
+
+namespace eddy::detail {
+
+// Wakes subscriptions: the current event is set (and replaced) after each commit that wrote.
+class sqlite_notifier {
+public:
+    [[nodiscard]] std::shared_ptr<async_event> current() {
+        std::lock_guard lock(m_mutex);
+        return m_event;
+    }
+    void notify() {
+        std::shared_ptr<async_event> woken;
+        {
+            std::lock_guard lock(m_mutex);
+            woken = std::exchange(m_event, std::make_shared<async_event>());
+        }
+        woken->set(); // resumes the waiters here; each hops to its scheduler at once
+    }
+
+private:
+    std::mutex m_mutex;
+    std::shared_ptr<async_event> m_event = std::make_shared<async_event>();
+};
+
+// A job awaited by a coroutine: runs `fn` on the worker, then resumes the coroutine there.
+template <class R>
+class sqlite_op final : public sqlite_job {
+public:
+    sqlite_op(sqlite_worker& w, std::function<R(connection&)> fn, bool writes)
+        : m_worker(&w), m_fn(std::move(fn)) {
+        this->writes = writes;
+    }
+
+    void execute(connection& c) override { m_result.emplace(m_fn(c)); }
+
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) {
+        waiter = h;
+        m_worker->post(this); // may resume h on the worker before returning: touch nothing after
+    }
+    R await_resume() {
+        if (error) {
+            std::rethrow_exception(error);
+        }
+        return std::move(*m_result);
+    }
+
+private:
+    sqlite_worker* m_worker;
+    std::function<R(connection&)> m_fn;
+    std::optional<R> m_result;
+};
+
+class sqlite_engine {
+public:
+    using hop_function = std::function<task<void>()>;
+
+    sqlite_engine(std::string path, const sqlite_options& o, hop_function hop)
+        : m_path(std::move(path)), m_hop(std::move(hop)),
+          m_notifier(std::make_shared<sqlite_notifier>()) {
+        auto writer = std::make_unique<connection>(m_path, o);
+        migrate(*writer);
+        auto reader = std::make_unique<connection>(m_path, o);
+        auto notifier = m_notifier;
+        // data_version changes when another connection (ours or another process's) commits.
+        auto last_version = std::make_shared<std::int64_t>(data_version(*reader));
+        m_writer = std::make_unique<sqlite_worker>(
+            std::move(writer), o, true, [notifier] { notifier->notify(); }, nullptr);
+        m_reader = std::make_unique<sqlite_worker>(
+            std::move(reader), o, false, nullptr, [notifier, last_version](connection& c) {
+                try {
+                    const std::int64_t v = data_version(c);
+                    if (v != *last_version) {
+                        *last_version = v;
+                        notifier->notify();
+                    }
+                } catch (...) { // NOLINT: a failed poll is retried at the next one
+                }
+            });
+    }
+
+    // Runs `fn` on the writer thread (inside the group's transaction, in a savepoint of its
+    // own), then resumes the caller on its scheduler. `writes`: whether to wake subscribers.
+    template <class R>
+    static task<R> write(std::shared_ptr<sqlite_engine> e, std::function<R(connection&)> fn,
+                         bool writes = true) {
+        return run<R>(std::move(e), true, std::move(fn), writes);
+    }
+
+    // Runs `fn` on the reader thread (no transaction unless `fn` opens one).
+    template <class R>
+    static task<R> read(std::shared_ptr<sqlite_engine> e, std::function<R(connection&)> fn) {
+        return run<R>(std::move(e), false, std::move(fn), false);
+    }
+
+    // Back onto the storage's scheduler (after a wait resumed on a worker thread).
+    [[nodiscard]] task<void> hop() const { return m_hop(); }
+
+    [[nodiscard]] const sqlite_worker& writer() const noexcept { return *m_writer; }
+    [[nodiscard]] std::shared_ptr<async_event> commits() const { return m_notifier->current(); }
+    [[nodiscard]] uuid next_id() { return m_ids.next(); }
+    [[nodiscard]] const std::string& path() const noexcept { return m_path; }
+
+private:
+    static std::int64_t data_version(connection& c) {
+        statement& s = c.cached("PRAGMA data_version");
+        std::int64_t v = 0;
+        if (s.step()) {
+            v = s.int64(0);
+            s.reset();
+        }
+        return v;
+    }
+
+    template <class R>
+    static task<R> run(std::shared_ptr<sqlite_engine> e, bool on_writer,
+                       std::function<R(connection&)> fn, bool writes) {
+        std::optional<R> result;
+        std::exception_ptr failure;
+        {
+            sqlite_op<R> op(on_writer ? *e->m_writer : *e->m_reader, std::move(fn), writes);
+            try {
+                result.emplace(co_await op);
+            } catch (...) {
+                failure = std::current_exception();
+            }
+        }
+        // Resumed on a worker thread: leave it at once (the worker runs the next job meanwhile).
+        task<void> back = e->hop();
+        co_await std::move(back);
+        if (failure) {
+            std::rethrow_exception(failure);
+        }
+        co_return std::move(*result);
+    }
+
+    std::string m_path;
+    hop_function m_hop;
+    std::shared_ptr<sqlite_notifier> m_notifier;
+    uuid_v7_generator m_ids;
+    // Declared last: destroyed first, so the threads end before what they use.
+    std::unique_ptr<sqlite_worker> m_writer;
+    std::unique_ptr<sqlite_worker> m_reader;
+};
+
+} // namespace eddy::detail
