@@ -188,27 +188,8 @@ private:
             co_await record(kind::step_started, &s.name, attempt, {}, false);
             notify(m_observer ? &m_observer->on_step_started : nullptr, s.name, attempt, {}, {});
             const auto began = observed_now();
-            caught error;
-            try {
-                const step_context context{m_id, s.name, key, attempt, false};
-                if (s.timeout) {
-                    co_await invoke_with_timeout(s.action, context, *s.timeout, s.name);
-                } else {
-                    co_await s.action(m_p.context, context);
-                }
-            } catch (const operation_cancelled&) {
-                throw; // the run was stopped: leave the log as it is, to be resumed
-            } catch (const business_failure& e) {
-                error.set(failure_class::business, e.what());
-            } catch (const unknown_outcome& e) {
-                error.set(failure_class::unknown, e.what());
-            } catch (const timeout_error& e) {
-                error.set(failure_class::unknown, e.what());
-            } catch (const std::exception& e) {
-                error.set(failure_class::other, e.what());
-            } catch (...) {
-                error.set(failure_class::other, "a non-standard exception");
-            }
+            const step_context context{m_id, s.name, key, attempt, false};
+            caught error = co_await attempt_once(s.action, context, s);
             const auto took = observed_now() - began;
             if (!error.ptr) {
                 completed(i, s.pivot);
@@ -252,27 +233,8 @@ private:
             m_p.compensation_attempts[i] = attempt;
             co_await record(kind::compensation_started, &s.name, attempt, {}, false);
             const auto began = observed_now();
-            caught error;
-            try {
-                const step_context context{m_id, s.name, key, attempt, true};
-                if (s.timeout) {
-                    co_await invoke_with_timeout(s.compensation, context, *s.timeout, s.name);
-                } else {
-                    co_await s.compensation(m_p.context, context);
-                }
-            } catch (const operation_cancelled&) {
-                throw;
-            } catch (const business_failure& e) {
-                error.set(failure_class::business, e.what());
-            } catch (const unknown_outcome& e) {
-                error.set(failure_class::unknown, e.what());
-            } catch (const timeout_error& e) {
-                error.set(failure_class::unknown, e.what());
-            } catch (const std::exception& e) {
-                error.set(failure_class::other, e.what());
-            } catch (...) {
-                error.set(failure_class::other, "a non-standard exception");
-            }
+            const step_context context{m_id, s.name, key, attempt, true};
+            caught error = co_await attempt_once(s.compensation, context, s);
             const auto took = observed_now() - began;
             if (!error.ptr) {
                 m_p.steps[i] = step_status::compensated;
@@ -293,6 +255,33 @@ private:
             co_await sleep_for(m_scheduler, *wait);
             ++attempt;
         }
+    }
+
+    // One attempt of an action or compensation; its failure classified, never thrown (but a
+    // stop of the run is: the log stays as it is, to be resumed).
+    task<caught> attempt_once(const saga_action<Ctx>& f, const step_context& context,
+                              const saga_step_data<Ctx>& s) {
+        caught error;
+        try {
+            if (s.timeout) {
+                co_await invoke_with_timeout(f, context, *s.timeout, s.name);
+            } else {
+                co_await f(m_p.context, context);
+            }
+        } catch (const operation_cancelled&) {
+            throw;
+        } catch (const business_failure& e) {
+            error.set(failure_class::business, e.what());
+        } catch (const unknown_outcome& e) {
+            error.set(failure_class::unknown, e.what());
+        } catch (const timeout_error& e) {
+            error.set(failure_class::unknown, e.what());
+        } catch (const std::exception& e) {
+            error.set(failure_class::other, e.what());
+        } catch (...) {
+            error.set(failure_class::other, "a non-standard exception");
+        }
+        co_return error;
     }
 
     task<void> invoke_with_timeout(const saga_action<Ctx>& f, const step_context& context,
