@@ -12,6 +12,13 @@
 //       the same payload, one producer thread sending each item to G queues of capacity 1024
 //       (one per "group"), each drained by its own consumer thread (eddy::channel awaited
 //       from sync_wait; the textbook ring buffer under a mutex with two condition variables).
+//   bus_latency/partitions:1/groups:1/{eddy_bus,channel}
+//       publish-to-handler latency under load: one producer thread publishes as fast as a
+//       window of latency_window records in flight allows (the bus: it waits while that many
+//       are published and not handled yet; the channel: its capacity is the window), each
+//       record stamped with steady_clock at publish; the handler (the bus: a push member on
+//       the 2-thread pool; the channel: a consumer thread) records now - stamp. Counters p50_ns
+//       and p99_ns are percentiles over every record of every iteration.
 // items_per_second counts records published; `deliveries` (a rate) counts records handled,
 // summed over groups. All report real time (threads).
 
@@ -19,8 +26,9 @@
 
 #include <baselines/condvar_queue.hpp>
 
-#include <algorithm>          // std::min
+#include <algorithm>          // std::min, std::nth_element
 #include <atomic>             // std::atomic (handled counts)
+#include <chrono>             // std::chrono::steady_clock (latency stamps)
 #include <condition_variable> // std::condition_variable (the baseline queue)
 #include <cstddef>            // std::size_t
 #include <cstdint>            // std::uint64_t
@@ -241,7 +249,131 @@ void bm_condvar(benchmark::State& state, int groups) {
         static_cast<double>(bus_items) * groups, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// ----- latency -----
+
+constexpr int latency_items = 1 << 15;
+constexpr int latency_window = 256;
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// The latencies of one run, and how many records were handled (the window's other side).
+struct latency_log {
+    std::vector<std::int64_t> ns = std::vector<std::int64_t>(latency_items);
+    std::atomic<int> handled{0};
+    std::latch done{1};
+};
+
+eddy::task<void> stamp_latency(latency_log* l, std::uint64_t seq, std::int64_t stamp) {
+    l->ns[static_cast<std::size_t>(seq)] = now_ns() - stamp;
+    if (l->handled.fetch_add(1, std::memory_order_acq_rel) + 1 == latency_items) {
+        l->done.count_down();
+    }
+    co_return;
+}
+
+struct latency_handler {
+    latency_log* l;
+    eddy::task<void> operator()(const eddy::record<item>& r) const {
+        return stamp_latency(l, r.value.seq, static_cast<std::int64_t>(r.value.data[0]));
+    }
+};
+
+eddy::task<void> publish_paced(pool_bus* bus, latency_log* l) {
+    const std::string key = "k";
+    for (int i = 0; i < latency_items; ++i) {
+        while (i - l->handled.load(std::memory_order_acquire) >= latency_window) {
+            std::this_thread::yield();
+        }
+        item it;
+        it.seq = static_cast<std::uint64_t>(i);
+        it.data[0] = static_cast<std::uint64_t>(now_ns());
+        co_await bus->publish("t", key, it);
+    }
+}
+
+// p50 and p99 of `all` (reordered).
+void report_percentiles(benchmark::State& state, std::vector<std::int64_t>& all) {
+    auto at = [&all](double q) {
+        auto nth =
+            all.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(all.size() - 1));
+        std::nth_element(all.begin(), nth, all.end());
+        return static_cast<double>(*nth);
+    };
+    state.counters["p50_ns"] = at(0.50);
+    state.counters["p99_ns"] = at(0.99);
+}
+
+void bm_bus_latency(benchmark::State& state) {
+    eddy::thread_pool pool(2);
+    std::vector<std::int64_t> all;
+    for (auto _ : state) {
+        pool_bus bus(pool);
+        bus.create_topic<item>("t");
+        latency_log l;
+        eddy::subscription sub = bus.subscribe<item>("t", "g", latency_handler{&l});
+        {
+            std::jthread producer([&bus, &l] { eddy::sync_wait(publish_paced(&bus, &l)); });
+        }
+        l.done.wait();
+        std::vector<eddy::subscription> subs;
+        subs.push_back(std::move(sub));
+        eddy::sync_wait(stop_all(&subs));
+        all.insert(all.end(), l.ns.begin(), l.ns.end());
+    }
+    state.SetItemsProcessed(state.iterations() * latency_items);
+    report_percentiles(state, all);
+}
+
+eddy::task<> channel_produce_stamped(eddy::channel<item>* ch) {
+    for (int i = 0; i < latency_items; ++i) {
+        item it;
+        it.seq = static_cast<std::uint64_t>(i);
+        it.data[0] = static_cast<std::uint64_t>(now_ns());
+        co_await ch->send(it);
+    }
+    ch->close();
+}
+
+eddy::task<> channel_consume_stamped(eddy::channel<item>* ch, latency_log* l) {
+    for (;;) {
+        std::optional<item> value = co_await ch->receive(); // into a local (g++ 12)
+        if (!value) {
+            break;
+        }
+        l->ns[static_cast<std::size_t>(value->seq)] =
+            now_ns() - static_cast<std::int64_t>(value->data[0]);
+    }
+}
+
+void bm_channel_latency(benchmark::State& state) {
+    std::vector<std::int64_t> all;
+    for (auto _ : state) {
+        eddy::channel<item> ch(latency_window);
+        latency_log l;
+        {
+            std::jthread producer([&ch] { eddy::sync_wait(channel_produce_stamped(&ch)); });
+            std::jthread consumer([&ch, &l] { eddy::sync_wait(channel_consume_stamped(&ch, &l)); });
+        }
+        all.insert(all.end(), l.ns.begin(), l.ns.end());
+    }
+    state.SetItemsProcessed(state.iterations() * latency_items);
+    report_percentiles(state, all);
+}
+
 } // namespace
+
+BENCHMARK(bm_bus_latency)
+    ->Name("bus_latency/partitions:1/groups:1/eddy_bus")
+    ->UseRealTime()
+    ->MinTime(0.2);
+BENCHMARK(bm_channel_latency)
+    ->Name("bus_latency/partitions:1/groups:1/channel")
+    ->UseRealTime()
+    ->MinTime(0.2);
 
 #define EDDY_BUS_BENCH(partitions, groups)                                                         \
     BENCHMARK_CAPTURE(bm_bus, p##partitions##g##groups, partitions, groups)                        \

@@ -2,7 +2,8 @@
 // partitioned topics, consumer groups, retries with backoff and dead-letter topics.
 #pragma once
 
-#include <algorithm>   // std::max
+#include <algorithm>   // std::max, std::min
+#include <atomic>      // std::memory_order (the lock-free checks of batches and idle spins)
 #include <cassert>     // assert
 #include <chrono>      // std::chrono::steady_clock
 #include <cstddef>     // std::size_t
@@ -28,6 +29,8 @@
 #include <eddy/bus/dead_letter_entry.hpp>
 #include <eddy/bus/detail/fnv1a.hpp>
 #include <eddy/bus/detail/group_member.hpp>
+#include <eddy/bus/detail/record_bytes.hpp>
+#include <eddy/bus/detail/spin_mutex.hpp>
 #include <eddy/bus/detail/topic_log.hpp>
 #include <eddy/bus/detail/transaction_state.hpp>
 #include <eddy/bus/headers.hpp>
@@ -35,6 +38,7 @@
 #include <eddy/bus/producer_fenced.hpp>
 #include <eddy/bus/producer_sequence.hpp>
 #include <eddy/bus/record.hpp>
+#include <eddy/bus/record_too_large.hpp>
 #include <eddy/bus/subscription.hpp>
 #include <eddy/bus/topic_config.hpp>
 #include <eddy/bus/transaction.hpp>
@@ -66,8 +70,8 @@ namespace eddy {
 ///
 /// Guarantees:
 /// - Order: per partition. Records of one key keep their publish order, as seen by every
-///   group (a group handles one record of a partition at a time and commits it before taking
-///   the next); nothing is ordered across partitions.
+///   group (a group handles one record of a partition at a time, in offset order); nothing is
+///   ordered across partitions.
 /// - Delivery: at-least-once per group. A record is committed after its handler succeeded, or
 ///   after it was dead-lettered. A record whose member left mid-record (`subscription::cancel`
 ///   with a handler that ends in `eddy::operation_cancelled`, or a pull consumer destroyed
@@ -82,6 +86,17 @@ namespace eddy {
 /// - Backpressure: records stay in the topic's log (bounded by retention) until a member takes
 ///   one; a member holds at most `max_in_flight` records, so a slow consumer makes nothing
 ///   buffer. Publishing never waits for consumers; with no retention limits the log grows.
+///   A record retention drops while a handler has it stays valid until the handler is done.
+/// - Hot path (what makes a push member cheap per record; no effect on what it sees): a
+///   worker of a member that owns a single partition of the topic reserves up to 64
+///   consecutive deliverable records with one claim (none are copied), hands them to the
+///   handler one at a time, and commits the handled ones when it claims again (at once after
+///   the last, or earlier when a join, leave, parking, discard, transactional commit or
+///   retention drop makes it stop and give the rest back). So `lag` may still count records
+///   of a batch in progress, and `topic_stats::delivered` counts a reservation at once. On a
+///   scheduler with parallel threads (`thread_pool`), a worker that finds nothing yields to
+///   it up to 1024 times, watching for appends, before it parks: a steady producer then
+///   wakes no thread per record. Virtual time never spins.
 /// - Errors in handlers: retried on the bus scheduler after the policy's backoff (the
 ///   partition waits meanwhile: blocking retries keep the order); errors the policy marks
 ///   non-retryable are not retried; after the last attempt the record goes to `<topic>.DLQ`,
@@ -147,7 +162,8 @@ public:
     [[nodiscard]] Scheduler& scheduler() const noexcept { return *m_scheduler; }
 
     /// Creates topic `name` of records of type `T`, and its dead-letter topic `name.DLQ`.
-    /// Eager. Errors: `eddy::error` for an invalid `config`, or when `name` (or `name.DLQ`)
+    /// Eager. Errors: `eddy::error` for an invalid `config`, a `max_record_bytes` limit on a
+    /// type that cannot be measured (see `topic_config`), or when `name` (or `name.DLQ`)
     /// exists with another value type or configuration; creating it again the same way does
     /// nothing. `T` must be copy constructible (dead letters and pull consumers copy it).
     ///
@@ -160,6 +176,12 @@ public:
                       "eddy::event_bus::create_topic<T>: T must be copy constructible (dead "
                       "letters and pull consumers copy the value)");
         config.validate();
+        if (config.max_record_bytes != 0 && !detail::measurable_payload<T>) {
+            throw error("eddy::event_bus::create_topic: topic '" + name + "' has a " +
+                        "max_record_bytes limit, but its values of type " + typeid(T).name() +
+                        " cannot be measured (give them a record_bytes(const T&) function, "
+                        "found by argument-dependent lookup)");
+        }
         std::lock_guard lock(m_mutex);
         detail::topic_log<T>& t = make_topic<T>(name, config, false);
         if (!t.is_dead_letter && t.dead_letters == nullptr) {
@@ -181,17 +203,21 @@ public:
     }
 
     /// `co_await bus.publish(topic, key, value, headers)` appends a record to the partition of
-    /// `key` and yields where it landed. The record's timestamp is the scheduler's `now()`.
+    /// `key` and yields where it landed. The record's timestamp is the scheduler's `now()` when
+    /// `publish` runs (read before the bus's lock: concurrent publishers to one partition may
+    /// land in the other order than their timestamps, by the time the lock took).
     /// Lazy; completes synchronously when awaited (never waits for consumers); idle members
     /// owning the partition are woken (they continue on the bus scheduler).
-    /// Errors: `eddy::error` when `topic` does not exist or holds another type than `T`.
+    /// Errors: `eddy::error` when `topic` does not exist or holds another type than `T`;
+    /// `eddy::record_too_large` when the record exceeds `topic_config::max_record_bytes`.
     /// Thread-safety: concurrent publishes to one partition are ordered by the bus's lock.
     ///
     ///     eddy::publish_result r = co_await bus.publish("orders", "customer-7", o, {{"v", "2"}});
     template <class T>
     [[nodiscard]] task<publish_result> publish(std::string topic, std::string key, T value,
                                                headers h = {}) {
-        co_return append_to<T>(topic, std::move(key), std::move(h), std::move(value), nullptr);
+        co_return append_to<T>(std::move(topic), std::move(key), std::move(h), std::move(value),
+                               nullptr);
     }
 
     /// The idempotent form: as above, but a publish retried with the same `seq` lands once
@@ -203,7 +229,8 @@ public:
     template <class T>
     [[nodiscard]] task<publish_result> publish(std::string topic, std::string key, T value,
                                                headers h, producer_sequence seq) {
-        co_return append_to<T>(topic, std::move(key), std::move(h), std::move(value), &seq);
+        co_return append_to<T>(std::move(topic), std::move(key), std::move(h), std::move(value),
+                               &seq);
     }
 
     /// Joins consumer group `group` of `topic` as a push member: the bus calls
@@ -441,9 +468,9 @@ public:
                 for (auto& [key, pk] : g->second.parked) {
                     if (pk.head == id.str()) {
                         pk.st = detail::consumer_group::parked_key::state::releasing;
-                        if (!g->second.members.empty() && g->second.busy[pk.partition] == 0) {
-                            woken.push_back(
-                                g->second.members[pk.partition % g->second.members.size()]);
+                        g->second.bump();
+                        if (g->second.busy[pk.partition] == 0) {
+                            notify_owner(g->second, pk.partition, woken);
                         }
                     }
                 }
@@ -547,16 +574,22 @@ private:
         return static_cast<detail::topic_log<T>&>(t);
     }
 
-    // Without the lock: the body of both publish forms.
+    // Without the lock: the body of both publish forms. The record is built (hashed,
+    // timestamped) before the lock, which then only moves it into the log: the critical section
+    // producers and consumers contend for stays short.
     template <class T>
-    publish_result append_to(const std::string& topic, std::string key, headers h, T value,
+    publish_result append_to(std::string topic, std::string key, headers h, T value,
                              const producer_sequence* seq) {
+        const std::uint64_t hash = detail::fnv1a_64(key);
+        record<T> rec{std::move(topic), 0, 0, std::move(key), std::move(h), m_scheduler->now(),
+                      std::move(value)};
         wake_list woken;
         publish_result result;
         {
             std::lock_guard lock(m_mutex);
-            detail::topic_log<T>& t = typed_topic<T>(topic, "publish");
-            const auto p = static_cast<std::size_t>(detail::fnv1a_64(key) % t.config.partitions);
+            detail::topic_log<T>& t = typed_topic<T>(rec.topic, "publish");
+            check_size(t, rec.key, rec.headers, &rec.value);
+            const auto p = static_cast<std::size_t>(hash % t.config.partitions);
             detail::producer_partition* producer = nullptr;
             if (seq != nullptr) {
                 auto it = t.producers.find(seq->producer);
@@ -572,8 +605,7 @@ private:
                     return *original;
                 }
             }
-            result =
-                t.append(p, std::move(key), std::move(h), std::move(value), m_scheduler->now());
+            result = t.append_record(p, std::move(rec), nullptr);
             if (producer != nullptr) {
                 producer->any = true;
                 producer->last = seq->sequence;
@@ -586,6 +618,18 @@ private:
         }
         wake(woken);
         return result;
+    }
+
+    // Under the lock: throws record_too_large when the record exceeds the topic's limit.
+    static void check_size(const detail::topic_base& t, const std::string& key, const headers& h,
+                           const void* value) {
+        if (t.config.max_record_bytes == 0) {
+            return;
+        }
+        const std::size_t size = t.bytes_of(key, h, value);
+        if (size > t.config.max_record_bytes) {
+            throw record_too_large(t.name, size, t.config.max_record_bytes);
+        }
     }
 
     // Under the lock: where the original of a duplicate landed, nothing for the next sequence,
@@ -620,12 +664,15 @@ private:
         auto it = t.groups.find(group);
         if (it == t.groups.end()) {
             t.prune(m_scheduler->now());
-            detail::consumer_group g;
+            it = t.groups.try_emplace(group).first;
+            detail::consumer_group& g = it->second;
             g.committed = start == offset_reset::latest ? t.end : t.begin;
             g.busy.assign(t.config.partitions, 0);
-            it = t.groups.emplace(group, std::move(g)).first;
+            g.pin.assign(t.config.partitions, no_pin);
+            g.topic = &t;
         }
         it->second.members.push_back(std::move(member));
+        it->second.bump();
         return it->second;
     }
 
@@ -652,17 +699,33 @@ private:
                     break;
                 }
             }
+            g.bump();
             woken = g.members;
         }
         member.wake.set();
         wake(woken);
     }
 
+    // Under the lock: the members owning partition `p` of `t` in each group, if the partition
+    // is free there and the member is idle (see group_member::idle).
     void collect_owner(detail::topic_base& t, std::size_t p, wake_list& woken) {
         for (auto& [name, g] : t.groups) {
-            if (!g.members.empty() && g.busy[p] == 0) {
-                woken.push_back(g.members[p % g.members.size()]);
+            if (g.busy[p] == 0) {
+                notify_owner(g, p, woken);
             }
+        }
+    }
+
+    // Under the lock: the owner of `p` in `g` if it is idle (its idle -> ready transition; a
+    // member that is not idle claims again after this change anyway).
+    static void notify_owner(detail::consumer_group& g, std::size_t p, wake_list& woken) {
+        if (g.members.empty()) {
+            return;
+        }
+        const std::shared_ptr<detail::group_member>& m = g.members[p % g.members.size()];
+        if (m->idle) {
+            m->idle = false;
+            woken.push_back(m);
         }
     }
 
@@ -672,29 +735,120 @@ private:
         }
     }
 
+    // consumer_group::pin of a partition whose record in hand is not in the log (parked).
+    static constexpr std::uint64_t no_pin = ~std::uint64_t{0};
+
     template <class T>
     struct claim_result {
         enum class kind { work, idle, leave, out_of_range };
         kind what = kind::idle;
         std::size_t partition = 0;
-        typename detail::topic_log<T>::record_ptr record;
+        // In the log (pinned there while its partition is busy in the group), or in `holder`.
+        const eddy::record<T>* record = nullptr;
         std::exception_ptr error;
         bool parked = false; // a record released from the group's parking (ordered DLQ)
+        typename detail::topic_log<T>::record_ptr holder{}; // parked: owns `record`
+        std::uint64_t appended = 0; // idle: topic_base::appended at the claim
     };
+
+    // The records a push worker reserved with one claim: consecutive offsets of one partition,
+    // all deliverable to its group, handed to the handler one at a time. The worker handles
+    // them while the group's and the topic's generations stay what they were at the claim
+    // (no join, leave, parking, discard, transactional commit or retention drop since); when
+    // one moved, it settles and claims again, so what it handles is exactly what one claim per
+    // record would have given it.
+    template <class T>
+    struct batch {
+        std::vector<const record<T>*> records; // in the log, pinned from records[0]
+        std::size_t partition = 0;
+        std::size_t handled = 0; // committed at the settlement: records[0, handled)
+        bool open = false;       // reserved and not settled yet (the partition is busy)
+        std::uint64_t gen = 0;   // consumer_group::gen at the claim
+        std::uint64_t drops = 0; // topic_base::drops at the claim
+
+        [[nodiscard]] bool valid(const detail::consumer_group& g,
+                                 const detail::topic_base& t) const noexcept {
+            return g.gen.load(std::memory_order_acquire) == gen &&
+                   t.drops.load(std::memory_order_acquire) == drops;
+        }
+    };
+
+    // Most records one claim reserves: bounds how long a reservation delays a settlement.
+    static constexpr std::size_t max_batch = 64;
+
+    // An idle push worker re-checks for this many yields before it parks, on schedulers whose
+    // threads run in parallel (they tell their `thread_count()`): waking a parked pool thread
+    // costs a futex call per record otherwise. A deterministic scheduler (virtual time) never
+    // spins: it would only reorder its run queue.
+    static constexpr bool spins_when_idle = requires(Scheduler & s) { s.thread_count(); };
+    static constexpr std::size_t idle_spins = 1024;
+
+    // Under the lock: commits the handled records of `b`, gives the rest back and frees its
+    // partition (unless `keep_busy`: the worker goes on with the next record itself).
+    template <class T>
+    void settle_locked(detail::topic_log<T>& t, detail::consumer_group& g, batch<T>& b,
+                       bool keep_busy, wake_list& woken) {
+        if (!b.open) {
+            return;
+        }
+        b.open = false;
+        const std::size_t p = b.partition;
+        if (b.handled != 0) { // max: a transaction may have committed them already
+            g.committed[p] = std::max(g.committed[p], b.records[b.handled - 1]->offset + 1);
+        }
+        t.stats.delivered -= b.records.size() - b.handled - (keep_busy ? 1 : 0);
+        if (!keep_busy) {
+            g.busy[p] = 0;
+            t.trim(p);
+            notify_owner(g, p, woken);
+        }
+    }
+
+    // Without the lock: as settle_locked with keep_busy: records[handled] stays in hand (it
+    // failed and goes on in `process`), the ones after it are given back.
+    template <class T>
+    void settle_before_failure(detail::topic_log<T>& t, detail::consumer_group& g, batch<T>& b) {
+        wake_list woken;
+        std::lock_guard lock(m_mutex);
+        settle_locked(t, g, b, true, woken);
+    }
 
     // Without the lock: the next record for `member`, from a partition it owns that has no
     // record in flight in the group (round robin over partitions); marks that partition busy.
-    // `idle` resets the member's wake event under the lock (see group_member::wake).
+    // `idle` marks the member idle and resets its wake event under the lock (see
+    // group_member::wake and idle). A push worker passes its batch `b`: the previous one is
+    // settled first (same lock), and a member owning a single partition of the topic reserves
+    // up to `max_batch` consecutive deliverable records (`record` is then records[0]).
     template <class T>
     claim_result<T> claim(detail::topic_log<T>& t, detail::consumer_group& g,
                           const std::string& group, detail::group_member& member,
-                          offset_reset on_out_of_range, isolation iso) {
+                          offset_reset on_out_of_range, isolation iso, batch<T>* b = nullptr) {
+        wake_list woken;
+        claim_result<T> c;
+        {
+            std::lock_guard lock(m_mutex);
+            if (b != nullptr) {
+                settle_locked(t, g, *b, false, woken);
+                b->records.clear();
+                b->handled = 0;
+            }
+            c = claim_locked(t, g, group, member, on_out_of_range, iso, b);
+        }
+        wake(woken);
+        return c;
+    }
+
+    template <class T>
+    claim_result<T> claim_locked(detail::topic_log<T>& t, detail::consumer_group& g,
+                                 const std::string& group, detail::group_member& member,
+                                 offset_reset on_out_of_range, isolation iso, batch<T>* b) {
         using kind = typename claim_result<T>::kind;
-        std::lock_guard lock(m_mutex);
         if (member.leaving) {
             return {kind::leave, 0, nullptr, nullptr};
         }
-        t.prune(m_scheduler->now());
+        if (t.config.retention_age != topic_config::duration::zero()) {
+            t.prune(m_scheduler->now());
+        }
         const std::size_t n = t.config.partitions;
         for (std::size_t i = 0; i < n; ++i) {
             const std::size_t p = (member.cursor + i) % n;
@@ -704,9 +858,11 @@ private:
             if (!g.parked.empty()) { // released parked records go before the log
                 if (auto rec = release_parked<T>(g, p)) {
                     g.busy[p] = 1;
+                    g.pin[p] = no_pin;
                     member.cursor = p + 1;
                     ++t.stats.delivered;
-                    return {kind::work, p, std::move(rec), nullptr, true};
+                    const record<T>* r = rec.get();
+                    return {kind::work, p, r, nullptr, true, std::move(rec)};
                 }
             }
             std::uint64_t& position = g.committed[p];
@@ -721,7 +877,7 @@ private:
             // Skips (in order) what this member must not get: aborted records (read_committed;
             // it stops at an open one), records reprocessed for another group, and records of
             // a parked key (kept in the parking, behind their dead-lettered head).
-            typename detail::topic_log<T>::record_ptr found;
+            const record<T>* found = nullptr;
             for (; position < t.end[p]; ++position) {
                 const auto& e = t.at(p, position);
                 if (iso == isolation::read_committed && e.txn &&
@@ -731,7 +887,7 @@ private:
                     }
                     continue;
                 }
-                const record<T>& r = *e.rec;
+                const record<T>& r = e.rec;
                 std::optional<std::string_view> of;
                 if (!r.headers.empty()) {
                     const auto for_group = r.headers.get(dead_letter_header::reprocess_for);
@@ -746,7 +902,7 @@ private:
                         auto& pk = it->second;
                         if (!of || *of != pk.head ||
                             pk.st == detail::consumer_group::parked_key::state::releasing) {
-                            pk.successors.push_back(e.rec);
+                            pk.successors.push_back(std::make_shared<const record<T>>(r));
                             ++t.stats.parked;
                             continue;
                         }
@@ -754,19 +910,63 @@ private:
                         pk.head_offset = position;
                     }
                 }
-                found = e.rec;
+                found = &r;
                 break;
             }
             if (!found) {
                 continue;
             }
             g.busy[p] = 1;
+            g.pin[p] = found->offset;
             member.cursor = p + 1;
             ++t.stats.delivered;
-            return {kind::work, p, std::move(found), nullptr};
+            if (b != nullptr) {
+                reserve_batch(t, g, group, iso, p, found, *b);
+            }
+            return {kind::work, p, found, nullptr};
         }
+        member.idle = true;
         member.wake.reset();
-        return {kind::idle, 0, nullptr, nullptr};
+        claim_result<T> idle{kind::idle, 0, nullptr, nullptr};
+        idle.appended = t.appended.load(std::memory_order_relaxed);
+        return idle;
+    }
+
+    // Under the lock: `first` (just claimed from `p`) and the deliverable records right after
+    // it go into `b`, if the member owns no other partition of the topic (so round robin
+    // between its partitions is unaffected), ages do not expire records and the group parks
+    // nothing. It stops before anything the claim loop would skip or stop at.
+    template <class T>
+    void reserve_batch(detail::topic_log<T>& t, detail::consumer_group& g, const std::string& group,
+                       isolation iso, std::size_t p, const record<T>* first, batch<T>& b) {
+        b.records.push_back(first);
+        b.partition = p;
+        b.open = true;
+        b.gen = g.gen.load(std::memory_order_relaxed);
+        b.drops = t.drops.load(std::memory_order_relaxed);
+        const std::size_t n = t.config.partitions;
+        const std::size_t m = g.members.size();
+        // This member owns the partitions q with q % m == p % m: only p when p % m + m >= n.
+        if (p % m + m < n || !g.parked.empty() ||
+            t.config.retention_age != topic_config::duration::zero()) {
+            return;
+        }
+        const std::uint64_t last = std::min<std::uint64_t>(t.end[p], first->offset + max_batch);
+        for (std::uint64_t o = first->offset + 1; o < last; ++o) {
+            const auto& e = t.at(p, o);
+            if (iso == isolation::read_committed && e.txn &&
+                e.txn->status != detail::txn_status::committed) {
+                break;
+            }
+            if (!e.rec.headers.empty()) {
+                const auto for_group = e.rec.headers.get(dead_letter_header::reprocess_for);
+                if (for_group && *for_group != group) {
+                    break;
+                }
+            }
+            b.records.push_back(&e.rec);
+        }
+        t.stats.delivered += b.records.size() - 1;
     }
 
     // Under the lock: the next parked record of partition `p` that is released (its key's
@@ -805,6 +1005,7 @@ private:
     void unpark_front(detail::consumer_group& g,
                       const typename detail::topic_log<T>::record_ptr& rec) {
         std::lock_guard lock(m_mutex);
+        g.bump();
         auto& pk = g.parked[rec->key];
         pk.partition = rec->partition;
         pk.st = detail::consumer_group::parked_key::state::releasing;
@@ -814,12 +1015,14 @@ private:
     // Without the lock: a record a member did not finish goes back (a released parked one to
     // its parking, the others stay in the log uncommitted).
     template <class T>
-    void give_back(detail::consumer_group& g, const typename detail::topic_log<T>::record_ptr& rec,
-                   bool parked) {
-        if (parked) {
-            unpark_front<T>(g, rec);
+    void give_back(detail::consumer_group& g, const record<T>& rec,
+                   const typename detail::topic_log<T>::record_ptr& holder) {
+        const std::size_t p = rec.partition;
+        const std::uint64_t offset = rec.offset;
+        if (holder) {
+            unpark_front<T>(g, holder);
         }
-        finish(g, rec->partition, rec->offset, false);
+        finish(g, p, offset, false);
     }
 
     // Without the lock: the record at `offset` of `p` is done (committed) or given back.
@@ -831,9 +1034,8 @@ private:
                 g.committed[p] = std::max(g.committed[p], offset + 1);
             }
             g.busy[p] = 0;
-            if (!g.members.empty()) {
-                woken.push_back(g.members[p % g.members.size()]);
-            }
+            g.topic->trim(p);
+            notify_owner(g, p, woken);
         }
         wake(woken);
     }
@@ -911,10 +1113,11 @@ private:
                 pk.head = dead_letter_id{dlq.name, rec.partition, r.offset}.str();
                 pk.st = detail::consumer_group::parked_key::state::waiting;
             }
-            g.busy[rec.partition] = 0;
-            if (!g.members.empty()) {
-                woken.push_back(g.members[rec.partition % g.members.size()]);
-            }
+            const std::size_t p = rec.partition;
+            g.busy[p] = 0;
+            t.trim(p); // `rec` may be gone from here on
+            g.bump();  // parking may have changed what the group's next claim returns
+            notify_owner(g, p, woken);
         }
         wake(woken);
         return alert;
@@ -1055,6 +1258,7 @@ private:
                 throw error("eddy::transaction::publish: topic '" + topic +
                             "' holds values of type " + t.type_name + ", not " + type_name);
             }
+            check_size(t, key, h, value);
             const auto p = static_cast<std::size_t>(detail::fnv1a_64(key) % t.config.partitions);
             r = t.append_erased(p, std::move(key), std::move(h), value, m_scheduler->now(),
                                 tx.marker);
@@ -1112,8 +1316,9 @@ private:
                 for (const pending_offset& o : tx.offsets) {
                     detail::consumer_group& g = *o.group;
                     g.committed[o.partition] = std::max(g.committed[o.partition], o.offset + 1);
-                    if (!g.members.empty() && g.busy[o.partition] == 0) {
-                        woken.push_back(g.members[o.partition % g.members.size()]);
+                    g.bump();
+                    if (g.busy[o.partition] == 0) {
+                        notify_owner(g, o.partition, woken);
                     }
                 }
             }
@@ -1161,13 +1366,17 @@ private:
     // One of a push member's `max_in_flight` loops. Static, parameters by value: coroutine
     // state never lives in lambda captures (g++ 12 bug 100611 pattern); the member is owned by
     // its subscription, which outlives this (its scope joins us).
+    // The hot path: one claim (one lock) reserves a batch of records, each handled by one
+    // handler call; the next claim settles (commits) the batch under the same lock. A failing
+    // record settles what came before it and goes on in `process` (retries, dead letters).
     template <class T, class Handler>
     static task<void> push_worker(event_bus* bus, push_member<T, Handler>* m) {
         using kind = typename claim_result<T>::kind;
         co_await bus->m_scheduler->schedule();
+        batch<T> b;
         for (;;) {
             claim_result<T> c = bus->claim(*m->topic, *m->group, m->group_name, *m,
-                                           m->options.on_out_of_range, m->options.isolation);
+                                           m->options.on_out_of_range, m->options.isolation, &b);
             if (c.what == kind::leave) {
                 co_return;
             }
@@ -1176,9 +1385,29 @@ private:
                 bus->leave(*m->group, *m);
                 co_return;
             }
-            if (c.what == kind::work) {
-                co_await process<T, Handler>(bus, m, std::move(c.record), c.parked);
+            if (c.what == kind::work && c.parked) {
+                co_await process<T, Handler>(bus, m, c.record, std::move(c.holder), nullptr, {});
                 continue;
+            }
+            if (c.what == kind::work) {
+                co_await handle_batch<T, Handler>(bus, m, &b);
+                continue;
+            }
+            if constexpr (spins_when_idle) {
+                // Before parking, yield to the scheduler a few times watching for an append or
+                // a join/leave: a steady producer then finds the worker awake, and pays no
+                // cross-thread wake-up per record. Anything else that concerns the member set
+                // its wake event meanwhile (it is marked idle), so parking then passes at once.
+                bool changed = false;
+                const std::uint64_t gen = m->group->gen.load(std::memory_order_acquire);
+                for (std::size_t i = 0; i < idle_spins && !changed; ++i) {
+                    co_await bus->m_scheduler->schedule();
+                    changed = m->topic->appended.load(std::memory_order_acquire) != c.appended ||
+                              m->group->gen.load(std::memory_order_acquire) != gen;
+                }
+                if (changed) {
+                    continue;
+                }
             }
             bool cancelled = false;
             try {
@@ -1193,19 +1422,19 @@ private:
         }
     }
 
-    // Handles one record: attempts, backoff, then commit, give back or dead letter. Never
-    // throws (everything ends in one of those).
+    // Hands the records of `b` to the handler in order while the batch stays valid; leaves `b`
+    // open with `handled` set for the next claim to settle (or settled, if a record failed).
     template <class T, class Handler>
-    static task<void> process(event_bus* bus, push_member<T, Handler>* m,
-                              typename detail::topic_log<T>::record_ptr rec, bool parked) {
+    static task<void> handle_batch(event_bus* bus, push_member<T, Handler>* m, batch<T>* b) {
         Scheduler& s = *bus->m_scheduler;
-        retry_state state;
-        const time_point start = s.now();
-        time_point first_failure{};
-        time_point last_failure{};
-        std::exception_ptr failure;
-        for (;;) {
-            failure = nullptr;
+        const bool timed = m->options.retry.max_elapsed > duration::zero();
+        for (std::size_t i = 0; i < b->records.size(); ++i) {
+            if (i != 0 && !b->valid(*m->group, *m->topic)) {
+                co_return; // settled by the next claim: the rest is given back
+            }
+            const record<T>* rec = b->records[i];
+            const time_point start = timed ? s.now() : time_point{};
+            std::exception_ptr failure;
             try {
                 if constexpr (std::is_invocable_v<Handler&, const record<T>&>) {
                     co_await std::invoke(m->handler, *rec);
@@ -1216,6 +1445,46 @@ private:
             } catch (...) {
                 failure = std::current_exception();
             }
+            if (failure) {
+                bus->settle_before_failure(*m->topic, *m->group, *b);
+                co_await process<T, Handler>(bus, m, rec, nullptr, failure, start);
+                co_return;
+            }
+            b->handled = i + 1;
+        }
+    }
+
+    // Handles one record: attempts, backoff, then commit, give back or dead letter. Never
+    // throws (everything ends in one of those). `rec` is in the log (pinned until this ends) or,
+    // released from the parking, in `holder`. `first_failure` (with the `start` of its
+    // attempt): the first attempt already ran and failed so.
+    template <class T, class Handler>
+    static task<void> process(event_bus* bus, push_member<T, Handler>* m, const record<T>* rec,
+                              typename detail::topic_log<T>::record_ptr holder,
+                              std::exception_ptr first_failure, time_point first_start) {
+        Scheduler& s = *bus->m_scheduler;
+        const bool parked = holder != nullptr;
+        retry_state state;
+        const time_point start = first_failure ? first_start : s.now();
+        time_point first_failure_at{};
+        time_point last_failure{};
+        std::exception_ptr failure = std::move(first_failure);
+        bool attempted = failure != nullptr;
+        for (;;) {
+            if (!attempted) {
+                failure = nullptr;
+                try {
+                    if constexpr (std::is_invocable_v<Handler&, const record<T>&>) {
+                        co_await std::invoke(m->handler, *rec);
+                    } else {
+                        record<T> copy(*rec);
+                        co_await std::invoke(m->handler, copy);
+                    }
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+            }
+            attempted = false;
             if (!failure) {
                 bus->finish(*m->group, rec->partition, rec->offset, true);
                 co_return;
@@ -1228,12 +1497,12 @@ private:
             }
             const std::stop_token token = co_await get_stop_token();
             if (token.stop_requested()) { // cancel(): give the record back uncommitted
-                bus->give_back<T>(*m->group, rec, parked);
+                bus->give_back<T>(*m->group, *rec, holder);
                 co_return;
             }
             last_failure = s.now();
             if (state.attempt() == 1) {
-                first_failure = last_failure;
+                first_failure_at = last_failure;
             }
             std::optional<duration> wait;
             try {
@@ -1252,7 +1521,7 @@ private:
                 cancelled = true;
             }
             if (cancelled) {
-                bus->give_back<T>(*m->group, rec, parked);
+                bus->give_back<T>(*m->group, *rec, holder);
                 co_return;
             }
         }
@@ -1260,13 +1529,13 @@ private:
             // A dead-letter topic has no dead-letter topic: the member stops with the error
             // and the record stays uncommitted.
             m->set_failure(failure);
-            bus->give_back<T>(*m->group, rec, parked);
+            bus->give_back<T>(*m->group, *rec, holder);
             bus->leave(*m->group, *m);
             co_return;
         }
         const dead_letter_alert alert =
             bus->dead_letter(*m->topic, *m->group, m->group_name, *rec, failure, state.attempt(),
-                             first_failure, last_failure, m->options.ordered_dead_letters);
+                             first_failure_at, last_failure, m->options.ordered_dead_letters);
         if (bus->m_observer.on_dead_letter) {
             try {
                 bus->m_observer.on_dead_letter(alert);
@@ -1337,7 +1606,7 @@ private:
             if (c.what == kind::work) {
                 m.in_flight.emplace(c.partition, c.record->offset);
                 if (c.parked) {
-                    m.parked = c.record;
+                    m.parked = std::move(c.holder);
                 }
                 co_yield record<T>(*c.record);
                 continue;
@@ -1358,7 +1627,7 @@ private:
 
     Scheduler* m_scheduler;
     bus_observer m_observer;
-    mutable std::mutex m_mutex;
+    mutable detail::spin_mutex m_mutex; // short sections, taken by producers and consumers
     std::map<std::string, std::unique_ptr<detail::topic_base>, std::less<>> m_topics;
     std::map<std::string, producer_epoch, std::less<>> m_producers; // transactional ids
     // Dead letters that are no longer pending, by dead_letter_id::str().

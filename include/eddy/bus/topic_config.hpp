@@ -19,6 +19,14 @@ namespace eddy {
 /// query), so age retention needs no timer and follows virtual time exactly. Offsets keep
 /// growing after records are dropped; a reader positioned before the earliest retained offset
 /// gets `eddy::offset_out_of_range` or the reset its `consumer_options` ask for.
+/// Size limit: `max_record_bytes` (zero = no limit) bounds a record's key bytes + header key
+/// and value bytes + payload bytes; `publish` of a larger record throws
+/// `eddy::record_too_large` and appends nothing (rejected at the boundary, so the producer
+/// knows; dead-lettering it would tell nobody who waits). A payload measures, in this order:
+/// `record_bytes(const T&)` found by argument-dependent lookup (define it for your types),
+/// the bytes of a contiguous range of trivially copyable elements (`std::string`,
+/// `std::vector<std::byte>`), `sizeof(T)` for a trivially copyable `T`. A limit on a topic of
+/// any other type is an error of `create_topic`.
 /// Preconditions: `validate()` throws `eddy::error` naming the bad field (`partitions == 0`, a
 /// negative age); `event_bus::create_topic` calls it eagerly.
 /// Thread-safety: a plain value.
@@ -31,6 +39,7 @@ struct topic_config {
     std::size_t partitions = 1;                ///< >= 1
     std::size_t retention_count = 0;           ///< per partition; zero = no limit
     duration retention_age = duration::zero(); ///< zero = no limit
+    std::size_t max_record_bytes = 0;          ///< key + headers + payload; zero = no limit
 
     /// Throws `eddy::error` when the configuration is unusable.
     void validate() const {

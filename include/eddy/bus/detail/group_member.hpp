@@ -28,7 +28,13 @@ struct group_member {
     async_event wake;
     // Guarded by the bus's lock.
     bool leaving = false;
-    std::size_t cursor = 0; // the partition to look at first: round robin between partitions
+    // A worker found nothing to do and reset `wake` since the last wake-up was sent: only then
+    // does a change need to set `wake` (the idle -> ready transition). A member that is not idle
+    // has a worker that claims again, under the lock, after the change, so it sees it.
+    // Guarded by the bus's lock. Every publish reads it: on a cache line of its own, away from
+    // `cursor`, which the member's claims write.
+    alignas(64) bool idle = false;
+    alignas(64) std::size_t cursor = 0; // the partition to look at first: round robin
 };
 
 // A push member (`event_bus::subscribe`): its worker coroutines live in `scope`; the

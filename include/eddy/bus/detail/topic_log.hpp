@@ -2,12 +2,12 @@
 // and its consumer groups. Everything here is guarded by the owning bus's lock.
 #pragma once
 
+#include <atomic>     // std::atomic (generations a push worker checks between records)
 #include <chrono>     // std::chrono::steady_clock
 #include <cstddef>    // std::size_t
 #include <cstdint>    // std::uint64_t
 #include <deque>      // std::deque (a partition's log: append at the back, drop at the front)
 #include <functional> // std::less
-#include <map>        // std::map
 #include <map>        // std::map (groups: stable addresses, heterogeneous lookup)
 #include <memory>     // std::shared_ptr, std::make_shared
 #include <string>     // std::string
@@ -16,18 +16,35 @@
 #include <vector>     // std::vector
 
 #include <eddy/bus/bus_observer.hpp>
+#include <eddy/bus/detail/chunked_log.hpp>
 #include <eddy/bus/detail/group_member.hpp>
+#include <eddy/bus/detail/record_bytes.hpp>
 #include <eddy/bus/headers.hpp>
 #include <eddy/bus/record.hpp>
 #include <eddy/bus/topic_config.hpp>
 
 namespace eddy::detail {
 
+struct topic_base;
+
 // A consumer group of one topic. At most one record of a partition is in flight in the group
 // (`busy`), so order per partition holds and a partition changes hands only between records.
 struct consumer_group {
-    std::vector<std::uint64_t> committed;               // per partition: the next offset to deliver
-    std::vector<char> busy;                             // per partition: a record is in flight
+    consumer_group() = default;
+    consumer_group(const consumer_group&) = delete;
+    consumer_group& operator=(const consumer_group&) = delete;
+
+    // Bumped (under the lock) by whatever may change what the group's next claim returns apart
+    // from appends: a join or leave, parking, a discard, a transaction committing its offsets.
+    // A push worker reads it without the lock between the records of a batch it reserved and
+    // gives the rest back when it moved (see event_bus::push_worker).
+    std::atomic<std::uint64_t> gen{0};
+    void bump() noexcept { gen.fetch_add(1, std::memory_order_release); }
+
+    std::vector<std::uint64_t> committed; // per partition: the next offset to deliver
+    std::vector<char> busy;               // per partition: a record is in flight
+    std::vector<std::uint64_t> pin; // per busy partition: the first offset in hand (max: none)
+    topic_base* topic = nullptr;    // the group's topic
     std::vector<std::shared_ptr<group_member>> members; // join order
 
     // Ordered dead-lettering: a key whose record was dead-lettered, and the records of it that
@@ -38,7 +55,7 @@ struct consumer_group {
         std::size_t partition = 0;
         std::string head;              // dead_letter_id::str() of the dead letter holding the key
         std::uint64_t head_offset = 0; // head_in_flight: the republished head's offset
-        std::deque<std::shared_ptr<const void>> successors;
+        std::deque<std::shared_ptr<const void>> successors; // copies (the log may drop them)
     };
     std::map<std::string, parked_key, std::less<>> parked;
 
@@ -55,8 +72,6 @@ struct producer_partition {
     std::uint64_t last = 0;                                     // the last accepted sequence
     std::deque<std::pair<std::uint64_t, std::uint64_t>> recent; // (sequence, offset), oldest first
 };
-
-struct topic_base;
 
 // Whether the records of one transaction are visible to read_committed consumers. Shared by
 // the transaction and each record it wrote (a non-transactional record has none: committed).
@@ -79,6 +94,8 @@ struct topic_base {
 
     // Drops what age retention says is gone at `now`.
     virtual void prune(time_point now) = 0;
+    // Frees dropped records of partition `p` that no group has in hand any more.
+    virtual void trim(std::size_t p) = 0;
     // `append` for a value of the topic's type given as `void*` (moved from): the typed path
     // of a transaction, which is not a template. The caller checked the type.
     virtual publish_result append_erased(std::size_t p, std::string key, eddy::headers h,
@@ -87,6 +104,10 @@ struct topic_base {
     // Appends a copy of the value at `from`'s `p`/`offset` (`from` holds the same type).
     virtual publish_result append_copy(const topic_base& from, std::size_t p, std::uint64_t offset,
                                        std::string key, eddy::headers h, time_point now) = 0;
+    // The size of a record (see topic_config::max_record_bytes) of a value of the topic's type
+    // at `value`; zero when the type cannot be measured (create_topic refused a limit then).
+    [[nodiscard]] virtual std::size_t bytes_of(const std::string& key, const eddy::headers& h,
+                                               const void* value) const = 0;
     // The key and headers of the retained record at `p`/`offset`.
     [[nodiscard]] virtual const std::string& key_at(std::size_t p, std::uint64_t offset) const = 0;
     [[nodiscard]] virtual const eddy::headers& headers_at(std::size_t p,
@@ -102,46 +123,87 @@ struct topic_base {
     std::map<std::string, consumer_group, std::less<>> groups;
     std::map<std::string, std::vector<producer_partition>, std::less<>> producers;
     topic_stats stats;
+    // Bumped (under the lock) whenever retention drops a record; read without the lock by a
+    // push worker between the records of a batch (a dropped record ends the batch).
+    std::atomic<std::uint64_t> drops{0};
+    // Bumped (under the lock) by every append; an idle push worker polls it without the lock
+    // for a while before it parks (event_bus::push_worker).
+    std::atomic<std::uint64_t> appended{0};
 };
 
 template <class T>
 struct topic_log final : topic_base {
+    // A parked or released record held outside the log (ordered dead-lettering): a copy.
     using record_ptr = std::shared_ptr<const record<T>>;
-    // A record in a partition's log, with its transaction (null: not transactional).
+    // A record in a partition's log, in place, with its transaction (null: not transactional).
     struct entry {
-        record_ptr rec;
+        entry(record<T>&& r, std::shared_ptr<txn_marker>&& t)
+            : rec(std::move(r)), txn(std::move(t)) {}
+        record<T> rec;
         std::shared_ptr<txn_marker> txn;
     };
 
     topic_log(std::string n, std::type_index t, const char* tn, topic_config c, bool dlq)
-        : topic_base(std::move(n), t, tn, c, dlq), logs(c.partitions) {}
+        : topic_base(std::move(n), t, tn, c, dlq), logs(c.partitions), first(c.partitions, 0) {}
 
     void prune(time_point now) override {
         if (config.retention_age == topic_config::duration::zero()) {
             return;
         }
         for (std::size_t p = 0; p < logs.size(); ++p) {
-            auto& log = logs[p];
             // Gone once now >= timestamp + retention_age (written without overflow).
-            while (!log.empty() && now - log.front().rec->timestamp >= config.retention_age) {
-                log.pop_front();
+            bool dropped = false;
+            while (begin[p] < end[p] &&
+                   now - at(p, begin[p]).rec.timestamp >= config.retention_age) {
                 ++begin[p];
+                dropped = true;
             }
+            if (dropped) {
+                drops.store(drops.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+                trim(p);
+            }
+        }
+    }
+
+    // Frees the records of `p` that retention dropped, up to the first one a group still has
+    // in hand (a consumer reads it without the lock: it must stay where it is until then).
+    void trim(std::size_t p) override {
+        std::uint64_t floor = begin[p];
+        for (const auto& [name, g] : groups) {
+            if (g.busy[p] != 0 && g.pin[p] < floor) {
+                floor = g.pin[p];
+            }
+        }
+        auto& log = logs[p];
+        while (first[p] < floor) {
+            log.pop_front();
+            ++first[p];
         }
     }
 
     publish_result append(std::size_t p, std::string key, eddy::headers h, T value, time_point now,
                           std::shared_ptr<txn_marker> txn = nullptr) {
+        return append_record(
+            p, record<T>{name, p, 0, std::move(key), std::move(h), now, std::move(value)},
+            std::move(txn));
+    }
+
+    // Appends `rec` (built by the caller: its topic is this one's name, its timestamp set) to
+    // partition `p`, setting its partition and offset.
+    publish_result append_record(std::size_t p, record<T>&& rec, std::shared_ptr<txn_marker> txn) {
         const std::uint64_t offset = end[p];
-        logs[p].push_back(
-            entry{std::make_shared<const record<T>>(record<T>{name, p, offset, std::move(key),
-                                                              std::move(h), now, std::move(value)}),
-                  std::move(txn)});
+        rec.partition = p;
+        rec.offset = offset;
+        const time_point now = rec.timestamp;
+        logs[p].emplace_back(std::move(rec), std::move(txn));
         ++end[p];
         ++stats.published;
-        if (config.retention_count != 0 && logs[p].size() > config.retention_count) {
-            logs[p].pop_front();
+        // Written only under the bus's lock: a plain store publishes it (no locked RMW).
+        appended.store(appended.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+        if (config.retention_count != 0 && end[p] - begin[p] > config.retention_count) {
             ++begin[p];
+            drops.store(drops.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+            trim(p);
         }
         prune(now);
         return publish_result{p, offset};
@@ -155,22 +217,31 @@ struct topic_log final : topic_base {
 
     publish_result append_copy(const topic_base& from, std::size_t p, std::uint64_t offset,
                                std::string key, eddy::headers h, time_point now) override {
-        T value(static_cast<const topic_log&>(from).at(p, offset).rec->value);
+        T value(static_cast<const topic_log&>(from).at(p, offset).rec.value);
         return append(p, std::move(key), std::move(h), std::move(value), now);
     }
+    std::size_t bytes_of(const std::string& key, const eddy::headers& h,
+                         const void* value) const override {
+        if constexpr (measurable_payload<T>) {
+            return record_size(key, h, *static_cast<const T*>(value));
+        } else {
+            return 0;
+        }
+    }
     const std::string& key_at(std::size_t p, std::uint64_t offset) const override {
-        return at(p, offset).rec->key;
+        return at(p, offset).rec.key;
     }
     const eddy::headers& headers_at(std::size_t p, std::uint64_t offset) const override {
-        return at(p, offset).rec->headers;
+        return at(p, offset).rec.headers;
     }
 
-    // Precondition: begin[p] <= offset < end[p].
+    // Precondition: first[p] <= offset < end[p] (retained, or dropped but still pinned).
     [[nodiscard]] const entry& at(std::size_t p, std::uint64_t offset) const {
-        return logs[p][static_cast<std::size_t>(offset - begin[p])];
+        return logs[p][static_cast<std::size_t>(offset - first[p])];
     }
 
-    std::vector<std::deque<entry>> logs;
+    std::vector<chunked_log<entry>> logs;
+    std::vector<std::uint64_t> first;  // per partition: the offset of logs[p].front()
     topic_log* dead_letters = nullptr; // the `<topic>.DLQ`; none for a dead-letter topic
 };
 
