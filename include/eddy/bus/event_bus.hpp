@@ -1468,7 +1468,8 @@ private:
         const time_point start = first_failure ? first_start : s.now();
         time_point first_failure_at{};
         time_point last_failure{};
-        std::exception_ptr failure = std::move(first_failure);
+        // A copy, not a move: clang-tidy 14 misreads moves of coroutine parameters.
+        std::exception_ptr failure = first_failure;
         bool attempted = failure != nullptr;
         for (;;) {
             if (!attempted) {
