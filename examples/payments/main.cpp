@@ -6,7 +6,7 @@
 #include <iostream> // std::cerr (CLI11's errors)
 #include <string>   // std::string
 
-#include "payment_system.hpp"
+#include "payments.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // The payment system end to end, in process: every outcome is accounted for and the
 // exactly-once invariants hold, with the default failure mix and with every failure kind
 // turned up.
-#include "payment_system.hpp"
+#include "payments.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -20,17 +20,9 @@
 #include <eddy/outbox/memory_outbox_store.hpp>
 
 #include "domain.hpp"
+#include "payments.hpp"
 
 namespace payments {
-
-/// Failure injection, per order (deterministic: a hash of the order id), per command attempt.
-struct failure_rates {
-    double decline = 0.05;     ///< the card is declined (business failure: compensation)
-    double out_of_stock = 0.0; ///< the shop has less stock than ordered (sku "rare")
-    double flaky = 0.10;       ///< the payment gateway fails once (the bus retries)
-    double poison = 0.01;      ///< the charge command is undecodable (dead-lettered)
-    double duplicate = 0.05;   ///< a command is delivered twice (the inbox absorbs it)
-};
 
 inline std::uint64_t hash_of(const std::string& s, std::uint64_t salt) {
     std::uint64_t h = 1469598103934665603ULL ^ salt;

@@ -1,8 +1,7 @@
-// examples/payments/payment_system.hpp - the payment system wired end to end in one process:
+// examples/payments/payment_system.cpp - the payment system wired end to end in one process:
 // an order service (event-sourced orders + outbox), a saga orchestrator (charge -> reserve ->
 // ship, compensations refund and release), payment, inventory and shipping services as bus
 // consumers with inboxes, outbox relays, dead letters; run() places orders and reports.
-#pragma once
 
 #include <algorithm>     // std::sort
 #include <atomic>        // std::atomic
@@ -43,43 +42,10 @@
 #include <eddy/stream/to_vector.hpp>
 
 #include "domain.hpp"
+#include "payments.hpp"
 #include "services.hpp"
 
 namespace payments {
-
-struct run_options {
-    std::size_t orders = 1000;
-    std::size_t concurrency = 64; ///< sagas in flight at once
-    failure_rates failures{};
-    int stock_per_sku = 1'000'000;
-    std::function<void(std::size_t done, std::size_t total)> progress{};
-};
-
-struct report {
-    std::size_t orders = 0;
-    std::size_t completed = 0;
-    std::size_t compensated = 0;
-    std::size_t stuck = 0;
-    std::size_t dead_letters = 0;
-    std::vector<std::string> dead_letter_lines;
-    long charged_net_cents = 0;     ///< payment ledger: charges minus refunds
-    long read_model_paid_cents = 0; ///< sum over confirmed orders in the read model
-    int most_charges_per_order = 0;
-    std::size_t reserved_orders = 0;
-    std::size_t shipped_orders = 0;
-    int most_shipments_per_order = 0;
-    std::uint64_t duplicates_absorbed = 0;
-    double seconds = 0;
-    double p50_ms = 0;
-    double p99_ms = 0;
-
-    /// The exactly-once checks of the demo.
-    [[nodiscard]] bool consistent() const {
-        return charged_net_cents == read_model_paid_cents && most_charges_per_order <= 1 &&
-               reserved_orders == shipped_orders && most_shipments_per_order <= 1 &&
-               completed + compensated + stuck == orders;
-    }
-};
 
 /// The saga's context: what the steps send, and where.
 struct order_ctx {
@@ -435,8 +401,7 @@ inline eddy::task<void> drive(system* sys) {
     co_await relays.join();
 }
 
-/// Runs the whole system once and reports.
-inline report run(run_options options) {
+report run(run_options options) {
     eddy::thread_pool pool(2);
     system sys(pool, std::move(options));
     const auto started = std::chrono::steady_clock::now();

@@ -1,0 +1,60 @@
+// examples/payments/payments.hpp - what the payments program and its tests see of the
+// payment system: its options, its report, and run().
+#pragma once
+
+#include <cstddef>    // std::size_t
+#include <cstdint>    // std::uint64_t
+#include <functional> // std::function
+#include <string>     // std::string
+#include <vector>     // std::vector
+
+namespace payments {
+
+/// Failure injection, per order (deterministic: a hash of the order id), per command attempt.
+struct failure_rates {
+    double decline = 0.05;     ///< the card is declined (business failure: compensation)
+    double out_of_stock = 0.0; ///< the shop has less stock than ordered (sku "rare")
+    double flaky = 0.10;       ///< the payment gateway fails once (the bus retries)
+    double poison = 0.01;      ///< the charge command is undecodable (dead-lettered)
+    double duplicate = 0.05;   ///< a command is delivered twice (the inbox absorbs it)
+};
+
+struct run_options {
+    std::size_t orders = 1000;
+    std::size_t concurrency = 64; ///< sagas in flight at once
+    failure_rates failures{};
+    int stock_per_sku = 1'000'000;
+    std::function<void(std::size_t done, std::size_t total)> progress{};
+};
+
+struct report {
+    std::size_t orders = 0;
+    std::size_t completed = 0;
+    std::size_t compensated = 0;
+    std::size_t stuck = 0;
+    std::size_t dead_letters = 0;
+    std::vector<std::string> dead_letter_lines;
+    long charged_net_cents = 0;     ///< payment ledger: charges minus refunds
+    long read_model_paid_cents = 0; ///< sum over confirmed orders in the read model
+    int most_charges_per_order = 0;
+    std::size_t reserved_orders = 0;
+    std::size_t shipped_orders = 0;
+    int most_shipments_per_order = 0;
+    std::uint64_t duplicates_absorbed = 0;
+    double seconds = 0;
+    double p50_ms = 0;
+    double p99_ms = 0;
+
+    /// The exactly-once checks of the demo.
+    [[nodiscard]] bool consistent() const {
+        return charged_net_cents == read_model_paid_cents && most_charges_per_order <= 1 &&
+               reserved_orders == shipped_orders && most_shipments_per_order <= 1 &&
+               completed + compensated + stuck == orders;
+    }
+};
+
+/// Runs the whole system once (orders placed, every saga run to its end) and reports. The
+/// system lives in payment_system.cpp, compiled once for the program and its tests.
+report run(run_options options);
+
+} // namespace payments
