@@ -27,17 +27,20 @@ namespace eddy {
 ///
 ///     eddy::memory_checkpoint_store checkpoints;
 ///     co_await checkpoints.save_checkpoint("order_summary", 42);
-class memory_checkpoint_store {
+/// (A template only so that files which include it without using it do not compile its
+/// members; `memory_checkpoint_store` is its one instantiation.)
+template <class Unused = void>
+class basic_memory_checkpoint_store {
 public:
     using unit_type = memory_unit_of_work;
 
     /// In a storage of its own.
-    memory_checkpoint_store() : memory_checkpoint_store(memory_storage()) {}
+    basic_memory_checkpoint_store() : basic_memory_checkpoint_store(memory_storage()) {}
 
     /// In `storage` (two checkpoint stores on one storage see the same checkpoints).
-    explicit memory_checkpoint_store(const memory_storage& storage)
+    explicit basic_memory_checkpoint_store(const memory_storage& storage)
         : m_storage(storage),
-          m_table(storage.state(), &storage.state()->table<detail::memory_checkpoint_table>()) {}
+          m_table(storage.state(), &storage.state()->template table<table_type>()) {}
 
     [[nodiscard]] task<std::uint64_t> load_checkpoint(std::string name) {
         return load(m_table, std::move(name));
@@ -49,9 +52,10 @@ public:
 
     /// Adds the save to `unit`: the checkpoint changes when (and only if) the unit commits.
     void save_checkpoint(memory_unit_of_work& unit, std::string name, std::uint64_t position) {
-        auto& changes = unit.changes_for<detail::memory_checkpoint_changes>(
-            *m_storage.state(), *m_table,
-            [this] { return std::make_unique<detail::memory_checkpoint_changes>(*m_table); });
+        auto& changes =
+            unit.template changes_for<changes_type>(*m_storage.state(), *m_table, [this] {
+                return std::make_unique<changes_type>(*m_table);
+            });
         changes.add(std::move(name), position);
     }
 
@@ -65,7 +69,8 @@ public:
     [[nodiscard]] const memory_storage& storage() const noexcept { return m_storage; }
 
 private:
-    using table_type = detail::memory_checkpoint_table;
+    using table_type = detail::basic_memory_checkpoint_table<Unused>;
+    using changes_type = detail::basic_memory_checkpoint_changes<Unused>;
 
     static task<std::uint64_t> load(std::shared_ptr<table_type> t, std::string name) {
         std::uint64_t position = 0;
@@ -89,5 +94,8 @@ private:
     memory_storage m_storage;
     std::shared_ptr<table_type> m_table; // aliases the storage's state
 };
+
+/// The in-memory checkpoint store (see `basic_memory_checkpoint_store`).
+using memory_checkpoint_store = basic_memory_checkpoint_store<>;
 
 } // namespace eddy

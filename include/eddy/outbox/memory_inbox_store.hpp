@@ -21,15 +21,20 @@ namespace eddy {
 
 namespace detail {
 
-struct memory_inbox_table : memory_table {
-    explicit memory_inbox_table(memory_storage_state& storage) : m_storage(&storage) {}
+// Templates only to defer their instantiation to the files that use them (the umbrella's
+// compile cost): there is one instantiation, with `void`.
+template <class = void>
+struct basic_memory_inbox_table : memory_table {
+    explicit basic_memory_inbox_table(memory_storage_state& storage) : m_storage(&storage) {}
     memory_storage_state* m_storage; // its mutex guards the set
     std::set<std::pair<std::string, std::string>, std::less<>> m_processed;
 };
 
-class memory_inbox_changes final : public memory_changes {
+template <class Unused = void>
+class basic_memory_inbox_changes final : public memory_changes {
 public:
-    explicit memory_inbox_changes(memory_inbox_table& table) noexcept : m_table(&table) {}
+    explicit basic_memory_inbox_changes(basic_memory_inbox_table<Unused>& table) noexcept
+        : m_table(&table) {}
 
     void add(std::string consumer, std::string id) {
         m_marks.emplace_back(std::move(consumer), std::move(id));
@@ -51,7 +56,7 @@ public:
     }
 
 private:
-    memory_inbox_table* m_table;
+    basic_memory_inbox_table<Unused>* m_table;
     std::vector<std::pair<std::string, std::string>> m_marks;
 };
 
@@ -70,22 +75,25 @@ private:
 ///     inbox.mark_processed(unit, "billing", message_id);
 ///     unit.on_commit([&] { ledger.add(amount); });
 ///     co_await storage.commit(std::move(unit)); // throws duplicate_message the second time
-class memory_inbox_store {
+/// (A template only so that files which include it without using it do not compile its
+/// members; `memory_inbox_store` is its one instantiation.)
+template <class Unused = void>
+class basic_memory_inbox_store {
 public:
     using unit_type = memory_unit_of_work;
 
     /// In a storage of its own.
-    memory_inbox_store() : memory_inbox_store(memory_storage()) {}
+    basic_memory_inbox_store() : basic_memory_inbox_store(memory_storage()) {}
 
     /// In `storage` (two inbox stores on one storage share the marks).
-    explicit memory_inbox_store(const memory_storage& storage)
+    explicit basic_memory_inbox_store(const memory_storage& storage)
         : m_storage(storage),
-          m_table(storage.state(), &storage.state()->table<detail::memory_inbox_table>()) {}
+          m_table(storage.state(), &storage.state()->template table<table_type>()) {}
 
     void mark_processed(memory_unit_of_work& unit, std::string consumer, std::string message_id) {
         auto& changes =
-            unit.changes_for<detail::memory_inbox_changes>(*m_storage.state(), *m_table, [this] {
-                return std::make_unique<detail::memory_inbox_changes>(*m_table);
+            unit.template changes_for<changes_type>(*m_storage.state(), *m_table, [this] {
+                return std::make_unique<changes_type>(*m_table);
             });
         changes.add(std::move(consumer), std::move(message_id));
     }
@@ -101,7 +109,10 @@ public:
     }
 
 private:
-    static task<bool> lookup(std::shared_ptr<detail::memory_inbox_table> t, std::string consumer,
+    using table_type = detail::basic_memory_inbox_table<Unused>;
+    using changes_type = detail::basic_memory_inbox_changes<Unused>;
+
+    static task<bool> lookup(std::shared_ptr<table_type> t, std::string consumer,
                              std::string message_id) {
         bool found = false;
         {
@@ -112,7 +123,10 @@ private:
     }
 
     memory_storage m_storage;
-    std::shared_ptr<detail::memory_inbox_table> m_table;
+    std::shared_ptr<table_type> m_table;
 };
+
+/// The in-memory inbox (see `basic_memory_inbox_store`).
+using memory_inbox_store = basic_memory_inbox_store<>;
 
 } // namespace eddy

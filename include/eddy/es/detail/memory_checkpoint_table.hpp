@@ -15,8 +15,11 @@
 
 namespace eddy::detail {
 
-struct memory_checkpoint_table : memory_table {
-    explicit memory_checkpoint_table(memory_storage_state& storage) : m_storage(&storage) {}
+// Templates only to defer their instantiation to the files that use them (the umbrella's
+// compile cost): there is one instantiation, with `void`.
+template <class = void>
+struct basic_memory_checkpoint_table : memory_table {
+    explicit basic_memory_checkpoint_table(memory_storage_state& storage) : m_storage(&storage) {}
 
     memory_storage_state* m_storage; // owns this table; its mutex guards everything here
     std::map<std::string, std::uint64_t, std::less<>> m_positions;
@@ -28,9 +31,11 @@ struct memory_checkpoint_table : memory_table {
     }
 };
 
-class memory_checkpoint_changes final : public memory_changes {
+template <class Unused = void>
+class basic_memory_checkpoint_changes final : public memory_changes {
 public:
-    explicit memory_checkpoint_changes(memory_checkpoint_table& table) noexcept : m_table(&table) {}
+    explicit basic_memory_checkpoint_changes(basic_memory_checkpoint_table<Unused>& table) noexcept
+        : m_table(&table) {}
 
     void add(std::string name, std::uint64_t position) {
         m_saves.emplace_back(std::move(name), position);
@@ -45,7 +50,7 @@ public:
     }
 
 private:
-    memory_checkpoint_table* m_table;
+    basic_memory_checkpoint_table<Unused>* m_table;
     std::vector<std::pair<std::string, std::uint64_t>> m_saves;
 };
 
