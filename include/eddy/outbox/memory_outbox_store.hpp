@@ -160,7 +160,14 @@ private:
             const time_point now = t->m_storage->clock();
             const auto until = now + std::chrono::duration_cast<time_point::duration>(lease);
             std::set<std::string> blocked; // aggregates with an earlier message not handed out
-            for (auto& e : t->m_entries) {
+            // Published messages stay until purged: skip the published prefix once, not per claim.
+            auto& first = t->m_first_pending;
+            while (first < t->m_entries.size() &&
+                   t->m_entries[first].message.status == outbox_status::published) {
+                ++first;
+            }
+            for (std::size_t i = first; i < t->m_entries.size(); ++i) {
+                auto& e = t->m_entries[i];
                 if (out.size() >= max) {
                     break;
                 }
@@ -256,6 +263,7 @@ private:
                 }
                 return drop;
             });
+            t->m_first_pending = 0; // indices moved
         }
         co_return removed;
     }

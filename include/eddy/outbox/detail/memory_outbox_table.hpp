@@ -4,6 +4,7 @@
 
 #include <algorithm>  // std::erase_if
 #include <chrono>     // std::chrono::system_clock
+#include <cstddef>    // std::size_t
 #include <cstdint>    // std::uint64_t
 #include <deque>      // std::deque
 #include <functional> // std::function
@@ -39,6 +40,7 @@ struct memory_outbox_table : memory_table {
     std::deque<entry> m_entries;     // enqueue order; published ones stay until purged
     std::map<uuid, std::uint64_t> m_sequence_of; // every stored id
     std::uint64_t m_next_sequence = 1;
+    std::size_t m_first_pending = 0; // entries before it are published: claims start here
     std::uint64_t m_published = 0;
     std::uint64_t m_next_listener = 1;
     std::map<std::uint64_t, std::shared_ptr<std::function<void()>>> m_listeners;
