@@ -4,7 +4,6 @@
 // consumers with inboxes, outbox relays, dead letters; run() places orders and reports.
 
 #include <algorithm>     // std::sort
-#include <atomic>        // std::atomic
 #include <chrono>        // std::chrono::steady_clock
 #include <cstddef>       // std::size_t
 #include <functional>    // std::function
@@ -68,12 +67,6 @@ public:
     std::shared_ptr<slot> expect(const std::string& correlation) {
         auto s = std::make_shared<slot>();
         std::lock_guard lock(m_mutex);
-        const auto early = m_unclaimed.find(correlation);
-        if (early != m_unclaimed.end()) {
-            s->value = early->second;
-            m_unclaimed.erase(early);
-            s->ready.set();
-        }
         m_waiting[correlation] = s;
         return s;
     }
@@ -88,9 +81,9 @@ public:
         {
             std::lock_guard lock(m_mutex);
             const auto it = m_waiting.find(r.correlation);
-            if (it == m_waiting.end()) {
-                m_unclaimed[r.correlation] = r; // a step will ask (a retry), or nobody will
-            } else {
+            // A step expects its reply before it sends the command, so a reply nobody waits
+            // for answers an attempt given up: a retry sends again and gets its own answer.
+            if (it != m_waiting.end()) {
                 s = it->second;
                 s->value = r;
             }
@@ -104,7 +97,6 @@ public:
 private:
     std::mutex m_mutex;
     std::unordered_map<std::string, std::shared_ptr<slot>> m_waiting;
-    std::unordered_map<std::string, reply> m_unclaimed;
 };
 
 using bus_type = eddy::event_bus<eddy::thread_pool>;
@@ -138,7 +130,8 @@ struct system {
     std::vector<double> latencies_ms;
     std::map<std::string, std::chrono::steady_clock::time_point> placed_at;
     eddy::saga<order_ctx> saga_def = order_saga_definition();
-    std::atomic<std::size_t> finished{0};
+    eddy::async_latch all_done{static_cast<std::ptrdiff_t>(options.orders)};
+    std::size_t finished = 0; // guarded by results_mutex
 
     static eddy::saga<order_ctx> order_saga_definition();
 };
@@ -288,9 +281,17 @@ inline eddy::task<void> run_order_saga(system* sys, placed_notice n) {
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                       sys->placed_at[n.order_id])
                 .count());
+        const std::size_t total = sys->options.orders;
+        ++sys->finished;
+        // Progress when the percentage moves (and at the end), under the lock: one line at a time.
+        if (sys->options.progress &&
+            (sys->finished * 100 / total != (sys->finished - 1) * 100 / total ||
+             sys->finished == total)) {
+            sys->options.progress(sys->finished, total);
+        }
     }
     sys->in_flight.release();
-    sys->finished.fetch_add(1);
+    sys->all_done.count_down();
 }
 
 struct on_placed {
@@ -383,16 +384,7 @@ inline eddy::task<void> drive(system* sys) {
     relays.spawn(until_stopped(eddy::with_stop_token(shipping_relay.run(), stop.get_token())));
 
     co_await place_all(sys);
-    const std::size_t n = sys->options.orders;
-    std::size_t shown = 0;
-    while (sys->finished.load() < n) {
-        co_await eddy::sleep_for(sys->pool, milliseconds(20));
-        const std::size_t done = sys->finished.load();
-        if (sys->options.progress && done != shown) {
-            sys->options.progress(done, n);
-            shown = done;
-        }
-    }
+    co_await sys->all_done.wait(); // every order's saga has ended
     co_await sys->sagas.join();
     for (auto& sub : subs) {
         co_await sub.stop();
