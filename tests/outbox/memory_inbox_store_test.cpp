@@ -9,6 +9,12 @@
 #include <eddy/es/memory_storage.hpp>
 #include <eddy/outbox/inbox_store.hpp>
 
+#include <memory>
+
+#include <eddy/es/memory_event_store.hpp>
+
+#include <outbox/conformance/inbox_store_suite.hpp>
+
 static_assert(eddy::inbox_store<eddy::memory_inbox_store>);
 static_assert(!eddy::inbox_store<int>);
 
@@ -55,4 +61,17 @@ TEST_CASE("a unit of another storage is rejected", "[outbox][memory_inbox_store]
     eddy::memory_inbox_store inbox(a);
     auto unit = b.begin();
     CHECK_THROWS_AS(inbox.mark_processed(unit, "billing", "m1"), eddy::error);
+}
+
+namespace {
+struct memory_fixture {
+    eddy::memory_storage storage;
+    eddy::memory_event_store<eddy::test::outbox::order_events> events{storage};
+    eddy::memory_inbox_store inbox{storage};
+};
+} // namespace
+
+TEST_CASE("memory_inbox_store passes the inbox_store conformance suite",
+          "[outbox][memory_inbox_store]") {
+    eddy::test::outbox::inbox_store_conformance([] { return std::make_unique<memory_fixture>(); });
 }

@@ -151,7 +151,8 @@ TEST_CASE("sqlite_event_store: payloads are JSON and metadata are columns, reada
     REQUIRE(query_text(path, "SELECT type_name || '/' || schema_version || '/' || stream_id || "
                              "'/' || stream_version || '/' || correlation_id || '/' || headers "
                              "FROM eddy_events") == R"(item_added/1/cart-1/1/c-9/{"k":"v"})");
-    REQUIRE(query_text(path, "SELECT version FROM eddy_schema_version") == "2");
+    REQUIRE(query_text(path, "SELECT version FROM eddy_schema_version") ==
+            std::to_string(eddy::detail::sqlite_schema_version));
 }
 
 TEST_CASE("sqlite_event_store: events survive closing and reopening the file",

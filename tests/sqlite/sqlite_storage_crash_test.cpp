@@ -1,9 +1,13 @@
 // The crash test of eddy::sqlite_storage (SQLite issue, "Crash safety"): a forked child commits
-// units of work (two events to one stream, one to another, and a checkpoint) one after the other,
-// telling the parent through a pipe each unit whose commit returned, and is killed with SIGKILL
-// at a random moment. After each kill the parent reopens the file and checks: every unit
-// acknowledged before the kill is present whole, none is partial, positions have no gaps, and
-// the checkpoint written with the last unit present is there. Hundreds of runs on one file.
+// units of work (two events to one stream, one to another, an outbox message and a checkpoint)
+// one after the other, relaying (claiming and marking published) the outbox every few units,
+// telling the parent through a pipe each unit whose commit returned and each message marked
+// published, and is killed with SIGKILL at a random moment. After each kill the parent reopens
+// the file and checks: every unit acknowledged before the kill is present whole, none is
+// partial, positions have no gaps, the checkpoint written with the last unit present is there,
+// and the outbox holds exactly one message per present unit, published for every one
+// acknowledged as published and pending for every one never claimed. Hundreds of runs on one
+// file.
 // Also: a file size limit (ulimit -f) standing in for a full disk gives a clear error and no
 // partial append.
 // synchronous=NORMAL: a SIGKILL loses nothing the OS was handed (only a power loss could).
@@ -16,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -34,6 +39,7 @@
 #include <eddy/sqlite/sqlite_checkpoint_store.hpp>
 #include <eddy/sqlite/sqlite_error.hpp>
 #include <eddy/sqlite/sqlite_event_store.hpp>
+#include <eddy/sqlite/sqlite_outbox_store.hpp>
 #include <eddy/stream/to_vector.hpp>
 
 #include <sqlite/temp_dir.hpp>
@@ -60,12 +66,33 @@ std::string unit_name(int run, int k) {
     return "r" + std::to_string(run) + "-u" + std::to_string(k);
 }
 
+// Each run has an outbox of its own: the parent reads only that run's messages.
+eddy::sqlite_outbox_options outbox_of(int run) {
+    return eddy::sqlite_outbox_options{.name = "run-" + std::to_string(run)};
+}
+
+// The message announcing unit k of a run (its payload: k).
+eddy::outbox_message<int> announce(int k) {
+    eddy::outbox_message<int> m;
+    m.topic = "units";
+    m.aggregate_id = "a" + std::to_string(k % 5);
+    m.payload = k;
+    return m;
+}
+
+void acknowledge(int fd, int value) {
+    if (write(fd, &value, sizeof value) != sizeof value) {
+        _exit(2);
+    }
+}
+
 [[noreturn]] void child(const std::string& path, int run, int ack_fd) {
     {
         eddy::thread_pool pool(1);
         eddy::sqlite_storage db(path, pool, fast());
         store_type events(db);
         eddy::sqlite_checkpoint_store checkpoints(db);
+        eddy::sqlite_outbox_store<int> outbox(db, outbox_of(run));
         for (int k = 0;; ++k) {
             eddy::sqlite_unit_of_work unit = db.begin();
             const std::string name = unit_name(run, k);
@@ -74,9 +101,20 @@ std::string unit_name(int run, int k) {
             events.append(unit, "b", eddy::expected_version::any(), {item_added{name, 2}});
             checkpoints.save_checkpoint(unit, "r" + std::to_string(run),
                                         static_cast<std::uint64_t>(k) + 1);
+            outbox.enqueue(unit, {announce(k)});
             eddy::sync_wait(db.commit(std::move(unit)));
-            if (write(ack_fd, &k, sizeof k) != sizeof k) { // acknowledged: must survive
-                _exit(2);
+            acknowledge(ack_fd, k); // acknowledged: must survive
+            if (k % 3 == 2) {       // a relay round: claim, publish, mark
+                const auto claimed =
+                    eddy::sync_wait(outbox.claim("relay", 2, std::chrono::hours(1)));
+                std::vector<eddy::uuid> ids;
+                for (const auto& m : claimed) {
+                    ids.push_back(m.id);
+                }
+                eddy::sync_wait(outbox.mark_published("relay", ids));
+                for (const auto& m : claimed) {
+                    acknowledge(ack_fd, -1 - m.payload); // marked published: must survive
+                }
             }
         }
     }
@@ -174,9 +212,14 @@ TEST_CASE("sqlite_storage: units of work killed with SIGKILL are whole or absent
         int status = 0;
         waitpid(pid, &status, 0);
         killed += WIFSIGNALED(status) ? 1 : 0;
-        int acked = -1; // the last unit acknowledged
+        int acked = -1;                // the last unit acknowledged
+        std::set<int> acked_published; // units whose message was acknowledged as published
         for (int k = 0; read(fds[0], &k, sizeof k) == sizeof k;) {
-            acked = k;
+            if (k >= 0) {
+                acked = k;
+            } else {
+                acked_published.insert(-1 - k);
+            }
         }
         close(fds[0]);
 
@@ -208,6 +251,21 @@ TEST_CASE("sqlite_storage: units of work killed with SIGKILL are whole or absent
         REQUIRE(present <= acked + 2); // at most the one in flight besides
         REQUIRE(eddy::sync_wait(checkpoints.load_checkpoint("r" + std::to_string(run))) ==
                 static_cast<std::uint64_t>(present));
+        // The outbox: one message per present unit, in order; published as acknowledged.
+        eddy::sqlite_outbox_store<int> outbox(db, outbox_of(run));
+        const auto messages = eddy::sync_wait(outbox.messages());
+        REQUIRE(messages.size() == static_cast<std::size_t>(present));
+        std::size_t published = 0;
+        for (std::size_t i = 0; i < messages.size(); ++i) {
+            REQUIRE(messages[i].payload == static_cast<int>(i));
+            const bool is_published = messages[i].status == eddy::outbox_status::published;
+            if (acked_published.contains(static_cast<int>(i))) {
+                REQUIRE(is_published);
+            }
+            published += is_published ? 1 : 0;
+        }
+        REQUIRE(published >= acked_published.size());
+        REQUIRE(eddy::sync_wait(outbox.stats()).pending == messages.size() - published);
         total_units += static_cast<std::size_t>(present);
     }
     CHECK(killed == runs);

@@ -236,7 +236,8 @@ TEST_CASE("sqlite_storage: WAL mode and the durability setting", "[sqlite][sqlit
     const std::string path = dir.file("w.db");
     eddy::sqlite_storage db(path, s);
     REQUIRE(pragma(path, "PRAGMA journal_mode") == "wal");
-    REQUIRE(pragma(path, "SELECT version FROM eddy_schema_version") == "2");
+    REQUIRE(pragma(path, "SELECT version FROM eddy_schema_version") ==
+            std::to_string(eddy::detail::sqlite_schema_version));
 }
 
 TEST_CASE("sqlite_storage: a file of schema version 1 is migrated forward, its data kept",
@@ -259,7 +260,8 @@ TEST_CASE("sqlite_storage: a file of schema version 1 is migrated forward, its d
     REQUIRE(pragma(path, "SELECT count(*) FROM sqlite_master WHERE name = 'eddy_snapshots'") ==
             "0");
     eddy::sqlite_storage db(path, s);
-    REQUIRE(pragma(path, "SELECT version FROM eddy_schema_version") == "2");
+    REQUIRE(pragma(path, "SELECT version FROM eddy_schema_version") ==
+            std::to_string(eddy::detail::sqlite_schema_version));
     REQUIRE(pragma(path, "SELECT count(*) FROM sqlite_master WHERE name = 'eddy_snapshots'") ==
             "1");
     REQUIRE(eddy::sync_wait(eddy::sqlite_checkpoint_store(db).load_checkpoint("view")) == 41);

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstddef>    // std::size_t
-#include <cstdint>    // std::uint64_t
+#include <cstdint>    // std::uint64_t, std::int64_t
 #include <functional> // std::function
 #include <memory>     // std::shared_ptr, std::make_shared
 #include <string>     // std::string
@@ -15,8 +15,10 @@
 #include <eddy/es/commit_result.hpp>
 #include <eddy/es/unit_of_work_storage.hpp>
 #include <eddy/sqlite/detail/engine.hpp>
+#include <eddy/sqlite/detail/user_sql.hpp>
 #include <eddy/sqlite/sqlite_options.hpp>
 #include <eddy/sqlite/sqlite_unit_of_work.hpp>
+#include <eddy/sqlite/sqlite_value.hpp>
 
 namespace eddy {
 
@@ -100,6 +102,32 @@ public:
                 }
                 return r;
             });
+    }
+
+    /// Runs one SQL statement of the user's (`?` parameters from `params`) on the reader
+    /// connection and returns its rows: queries of a read model kept in the same file. Sees
+    /// every commit completed before the call.
+    /// Errors: a wrong parameter count (`eddy::error`), SQLite's own (`eddy::sqlite_error`).
+    [[nodiscard]] task<std::vector<sqlite_row>> query(std::string sql,
+                                                      std::vector<sqlite_value> params = {}) const {
+        return detail::sqlite_engine::read<std::vector<sqlite_row>>(
+            m_engine, [sql = std::move(sql), params = std::move(params)](detail::connection& c) {
+                return detail::run_user_sql(c, sql, params);
+            });
+    }
+
+    /// Runs one SQL statement of the user's on the writer, in a transaction of its own (a
+    /// read model's CREATE TABLE, a one-off fix); returns the number of rows it changed.
+    [[nodiscard]] task<std::int64_t> execute(std::string sql,
+                                             std::vector<sqlite_value> params = {}) const {
+        return detail::sqlite_engine::write<std::int64_t>(
+            m_engine,
+            [sql = std::move(sql), params = std::move(params)](detail::connection& c) {
+                std::int64_t changed = 0;
+                (void)detail::run_user_sql(c, sql, params, &changed);
+                return changed;
+            },
+            false);
     }
 
     /// A snapshot of the writer's statistics.

@@ -3,16 +3,22 @@
 #pragma once
 
 #include <cstddef> // std::size_t
-#include <memory>  // std::unique_ptr
+#include <memory>  // std::unique_ptr, std::make_unique
+#include <string>  // std::string
 #include <utility> // std::move
 #include <vector>  // std::vector
 
 #include <eddy/core/error.hpp>
+#include <eddy/es/commit_result.hpp>
+#include <eddy/sqlite/detail/connection.hpp>
 #include <eddy/sqlite/detail/unit_op.hpp>
+#include <eddy/sqlite/detail/user_sql.hpp>
+#include <eddy/sqlite/sqlite_value.hpp>
 
 namespace eddy {
 
-/// The writes of one step (appends to several streams, checkpoint saves) collected for
+/// The writes of one step (appends to several streams, checkpoint saves, outbox messages, inbox
+/// marks, the user's own SQL) collected for
 /// `sqlite_storage::commit`, which runs them in one SQLite transaction (a SAVEPOINT inside the
 /// group commit's transaction): all are written or none. Made by `sqlite_storage::begin()`;
 /// stores attached to the same storage add to it (`events.append(unit, ...)`,
@@ -24,9 +30,18 @@ namespace eddy {
 ///     eddy::sqlite_unit_of_work unit = storage.begin();
 ///     orders.append(unit, "order-1", eddy::expected_version::no_stream(), {placed});
 ///     checkpoints.save_checkpoint(unit, "orders-view", 41);
+///     unit.execute("UPDATE order_view SET status = ? WHERE id = ?", {"placed", "order-1"});
 ///     co_await storage.commit(std::move(unit));
 class sqlite_unit_of_work {
 public:
+    /// Adds one SQL statement of the user's (`?` parameters bound from `params`, in order) to
+    /// the unit: a read model's rows commit with the events and checkpoint that produced them.
+    /// Errors, at commit (failing the whole unit): a wrong parameter count (`eddy::error`),
+    /// SQLite's own (`eddy::sqlite_error`: syntax, constraints).
+    void execute(std::string sql, std::vector<sqlite_value> params = {}) {
+        m_ops.push_back(std::make_unique<sql_op>(std::move(sql), std::move(params)));
+    }
+
     sqlite_unit_of_work(sqlite_unit_of_work&&) noexcept = default;
     sqlite_unit_of_work& operator=(sqlite_unit_of_work&&) noexcept = default;
 
@@ -53,6 +68,17 @@ public:
 
 private:
     friend class sqlite_storage;
+
+    struct sql_op final : detail::sqlite_unit_op {
+        sql_op(std::string s, std::vector<sqlite_value> p)
+            : sql(std::move(s)), params(std::move(p)) {}
+        void run(detail::connection& c, detail::sqlite_engine&, commit_result&) override {
+            (void)detail::run_user_sql(c, sql, params);
+        }
+        std::string sql;
+        std::vector<sqlite_value> params;
+    };
+
     explicit sqlite_unit_of_work(const void* owner) noexcept : m_owner(owner) {}
 
     void check_owner(const void* storage, const char* what) const {

@@ -2,6 +2,7 @@
 // of prepared statements.
 #pragma once
 
+#include <cstdint>       // std::int64_t
 #include <memory>        // std::unique_ptr
 #include <string>        // std::string, std::to_string
 #include <string_view>   // std::string_view
@@ -47,6 +48,7 @@ public:
     connection& operator=(const connection&) = delete;
     ~connection() {
         m_cache.clear(); // finalize before close
+        m_text_cache.clear();
         sqlite3_close_v2(m_db);
     }
 
@@ -71,6 +73,26 @@ public:
         return it->second.reset();
     }
 
+    // The prepared statement of a user's `sql` (not a literal: keyed by its text). The cache is
+    // emptied when it grows past a bound, so SQL built per call cannot exhaust memory.
+    statement& cached_text(const std::string& sql) {
+        auto it = m_text_cache.find(sql);
+        if (it == m_text_cache.end()) {
+            if (m_text_cache.size() >= 256) {
+                m_text_cache.clear();
+            }
+            it = m_text_cache.emplace(sql, statement(m_db, sql)).first;
+        }
+        return it->second.reset();
+    }
+
+    // Rows changed by the last INSERT, UPDATE or DELETE.
+    [[nodiscard]] std::int64_t changes() const noexcept { return sqlite3_changes64(m_db); }
+    // Rows changed since the connection opened (a DDL statement leaves changes() as it was).
+    [[nodiscard]] std::int64_t total_changes() const noexcept {
+        return sqlite3_total_changes64(m_db);
+    }
+
     // Whether no transaction is open (SQLite rolls back by itself after some errors).
     [[nodiscard]] bool autocommit() const noexcept { return sqlite3_get_autocommit(m_db) != 0; }
     [[nodiscard]] sqlite3* handle() const noexcept { return m_db; }
@@ -81,6 +103,7 @@ private:
     sqlite3* m_db = nullptr;
     // Keyed by the SQL text's address: callers pass string literals (one entry per call site).
     std::unordered_map<const char*, statement> m_cache;
+    std::unordered_map<std::string, statement> m_text_cache;
 };
 
 } // namespace eddy::detail

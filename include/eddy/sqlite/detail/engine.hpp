@@ -4,14 +4,16 @@
 #pragma once
 
 #include <coroutine>  // std::coroutine_handle
-#include <cstdint>    // std::int64_t
+#include <cstdint>    // std::int64_t, std::uint64_t
 #include <exception>  // std::exception_ptr, std::rethrow_exception
 #include <functional> // std::function
+#include <map>        // std::map
 #include <memory>     // std::shared_ptr, std::make_shared, std::make_unique
 #include <mutex>      // std::mutex, std::lock_guard
 #include <optional>   // std::optional
 #include <string>     // std::string
 #include <utility>    // std::move, std::exchange
+#include <vector>     // std::vector
 
 #include <eddy/core/async_event.hpp>
 #include <eddy/core/task.hpp>
@@ -24,7 +26,8 @@
 
 namespace eddy::detail {
 
-// Wakes subscriptions: the current event is set (and replaced) after each commit that wrote.
+// Wakes subscriptions: the current event is set (and replaced) after each commit that wrote
+// (this process's, or another's found by polling); listeners (outbox relays) are called too.
 class sqlite_notifier {
 public:
     [[nodiscard]] std::shared_ptr<async_event> current() {
@@ -33,16 +36,36 @@ public:
     }
     void notify() {
         std::shared_ptr<async_event> woken;
+        std::vector<std::shared_ptr<std::function<void()>>> listeners;
         {
             std::lock_guard lock(m_mutex);
             woken = std::exchange(m_event, std::make_shared<async_event>());
+            listeners.reserve(m_listeners.size());
+            for (const auto& [id, f] : m_listeners) {
+                listeners.push_back(f);
+            }
         }
         woken->set(); // resumes the waiters here; each hops to its scheduler at once
+        for (const auto& f : listeners) {
+            (*f)();
+        }
+    }
+    std::uint64_t add_listener(std::function<void()> f) {
+        std::lock_guard lock(m_mutex);
+        const std::uint64_t id = ++m_last_listener;
+        m_listeners.emplace(id, std::make_shared<std::function<void()>>(std::move(f)));
+        return id;
+    }
+    void remove_listener(std::uint64_t id) {
+        std::lock_guard lock(m_mutex);
+        m_listeners.erase(id);
     }
 
 private:
     std::mutex m_mutex;
     std::shared_ptr<async_event> m_event = std::make_shared<async_event>();
+    std::map<std::uint64_t, std::shared_ptr<std::function<void()>>> m_listeners;
+    std::uint64_t m_last_listener = 0;
 };
 
 // A job awaited by a coroutine: runs `fn` on the worker, then resumes the coroutine there.
@@ -121,6 +144,9 @@ public:
 
     [[nodiscard]] const sqlite_worker& writer() const noexcept { return *m_writer; }
     [[nodiscard]] std::shared_ptr<async_event> commits() const { return m_notifier->current(); }
+    [[nodiscard]] const std::shared_ptr<sqlite_notifier>& notifier() const noexcept {
+        return m_notifier;
+    }
     [[nodiscard]] uuid next_id() { return m_ids.next(); }
     [[nodiscard]] const std::string& path() const noexcept { return m_path; }
 

@@ -15,7 +15,7 @@ namespace eddy::detail {
 // migration never changes (files in the field went through it). Times are nanoseconds since the
 // Unix epoch (`datetime(recorded_at / 1e9, 'unixepoch')` in the sqlite3 shell); payloads and
 // contexts are the codec's text (JSON by default).
-inline constexpr std::array<const char*, 2> sqlite_migrations{
+inline constexpr std::array<const char*, 3> sqlite_migrations{
     R"sql(
 CREATE TABLE eddy_events (
     position        INTEGER PRIMARY KEY,
@@ -77,6 +77,49 @@ CREATE TABLE eddy_snapshots (
     schema_version INTEGER NOT NULL,
     state          TEXT    NOT NULL,
     PRIMARY KEY (kind, stream_id)
+) WITHOUT ROWID;
+)sql",
+    // 3: the transactional outbox (sqlite_outbox_store; published_at NULL = pending), its
+    // published count per outbox, inbox marks (sqlite_inbox_store), idempotency keys
+    // (sqlite_idempotency_store; response NULL = in progress).
+    R"sql(
+CREATE TABLE eddy_outbox (
+    sequence       INTEGER PRIMARY KEY,
+    outbox         TEXT    NOT NULL,
+    id             TEXT    NOT NULL UNIQUE,
+    topic          TEXT    NOT NULL,
+    aggregate_type TEXT    NOT NULL,
+    aggregate_id   TEXT    NOT NULL,
+    event_type     TEXT    NOT NULL,
+    payload        TEXT    NOT NULL,
+    headers        TEXT    NOT NULL,
+    created_at     INTEGER NOT NULL,
+    published_at   INTEGER,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    last_error     TEXT    NOT NULL DEFAULT '',
+    claimed_by     TEXT    NOT NULL DEFAULT '',
+    lease_until    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX eddy_outbox_pending ON eddy_outbox (outbox, sequence) WHERE published_at IS NULL;
+CREATE INDEX eddy_outbox_published ON eddy_outbox (outbox, published_at)
+    WHERE published_at IS NOT NULL;
+CREATE TABLE eddy_outbox_counts (
+    outbox    TEXT PRIMARY KEY,
+    published INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE eddy_inbox (
+    consumer     TEXT    NOT NULL,
+    message_id   TEXT    NOT NULL,
+    processed_at INTEGER NOT NULL,
+    PRIMARY KEY (consumer, message_id)
+) WITHOUT ROWID;
+CREATE TABLE eddy_idempotency_keys (
+    kind        TEXT    NOT NULL,
+    key         TEXT    NOT NULL,
+    fingerprint TEXT    NOT NULL,
+    response    TEXT,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 )sql",
 };

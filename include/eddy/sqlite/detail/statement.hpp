@@ -62,6 +62,10 @@ public:
         check(sqlite3_bind_null(m_stmt, i));
         return *this;
     }
+    statement& bind(int i, double v) {
+        check(sqlite3_bind_double(m_stmt, i, v));
+        return *this;
+    }
 
     // True while a row is available; false when done. Throws on error (and resets, so the
     // statement's locks are released).
@@ -95,6 +99,10 @@ public:
                    ? std::string()
                    : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
     }
+    [[nodiscard]] double real(int col) const { return sqlite3_column_double(m_stmt, col); }
+    [[nodiscard]] int type(int col) const { return sqlite3_column_type(m_stmt, col); }
+    [[nodiscard]] int columns() const { return sqlite3_column_count(m_stmt); }
+    [[nodiscard]] int parameters() const { return sqlite3_bind_parameter_count(m_stmt); }
     [[nodiscard]] const char* sql() const { return m_stmt ? sqlite3_sql(m_stmt) : ""; }
 
 private:
