@@ -6,6 +6,8 @@
 #include <string_view> // std::string_view
 #include <variant>     // std::variant
 
+#include <nlohmann/json.hpp>
+
 #include <eddy/es/aggregate.hpp>
 
 namespace payments {
@@ -104,5 +106,28 @@ struct reply {
     bool ok = true;
     std::string error;
 };
+
+// ----- a service's events (its stream per order: the order id, in the service's store) -----
+
+/// A command a service applied, with its answer: the service's state (ledger, stock,
+/// shipments) is the fold of these, and a redelivered command is answered from them.
+struct command_handled {
+    static constexpr std::string_view event_name = "command_handled";
+    std::string message_id;
+    command cmd;
+    reply answer;
+};
+using service_events = std::variant<command_handled>;
+
+// ----- JSON (the SQLite store's codec) -----
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order_placed, customer, sku, quantity, amount_cents)
+inline void to_json(nlohmann::json& j, const order_confirmed&) { j = nlohmann::json::object(); }
+inline void from_json(const nlohmann::json&, order_confirmed&) {}
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order_cancelled, reason)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(placed_notice, order_id, order)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(command, kind, order_id, sku, quantity, amount_cents, poison)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(reply, correlation, ok, error)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(command_handled, message_id, cmd, answer)
 
 } // namespace payments

@@ -2,9 +2,10 @@
 // reports its outcomes and exactly-once checks.
 #include <CLI/CLI.hpp>
 
-#include <cstdio>   // std::printf, std::fprintf
-#include <iostream> // std::cerr (CLI11's errors)
-#include <string>   // std::string
+#include <cstdio>    // std::printf, std::fprintf
+#include <exception> // std::exception
+#include <iostream>  // std::cerr (CLI11's errors)
+#include <string>    // std::string
 
 #include "payments.hpp"
 
@@ -21,7 +22,8 @@ void print_progress(std::size_t done, std::size_t total) {
 }
 
 int print(const payments::report& r) {
-    std::printf("orders:        %zu\n", r.orders);
+    std::printf("orders:        %zu (%zu left unfinished by an earlier run, ended now)\n", r.orders,
+                r.resumed);
     std::printf("  completed:   %zu\n", r.completed);
     std::printf("  compensated: %zu\n", r.compensated);
     std::printf("  stuck:       %zu\n", r.stuck);
@@ -55,7 +57,7 @@ int main(int argc, char** argv) {
                  "and shipping services, outboxes, inboxes and dead letters"};
     app.require_subcommand(1);
     payments::run_options options;
-    std::string store = "memory";
+    options.store = "sqlite:payments-data";
     bool quiet = false;
     auto* run = app.add_subcommand("run", "place orders and run them to the end, then report");
     run->add_option("--orders", options.orders, "orders to place")
@@ -76,13 +78,27 @@ int main(int argc, char** argv) {
     run->add_option("--duplicate-rate", options.failures.duplicate,
                     "share of orders placed twice by a retrying client")
         ->check(CLI::Range(0.0, 1.0));
-    run->add_option("--store", store, "storage: memory (the SQLite store comes with eddy::sqlite)")
-        ->check(CLI::IsMember({"memory"}));
+    run->add_option("--store", options.store,
+                    "where the data lives: sqlite:DIRECTORY (one SQLite file per service; a run "
+                    "on an earlier run's directory continues it) or memory")
+        ->capture_default_str()
+        ->check(
+            [](const std::string& s) {
+                return s == "memory" || (s.rfind("sqlite:", 0) == 0 && s.size() > 7)
+                           ? std::string()
+                           : "must be memory or sqlite:DIRECTORY, not '" + s + "'";
+            },
+            "memory|sqlite:DIRECTORY");
     run->add_flag("--quiet", quiet, "no progress bar");
     CLI11_PARSE(app, argc, argv);
 
     if (!quiet) {
         options.progress = print_progress;
     }
-    return print(payments::run(options));
+    try {
+        return print(payments::run(options));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "payments: %s\n", e.what());
+        return 2;
+    }
 }

@@ -1,16 +1,18 @@
 // examples/payments/payment_system.cpp - the payment system wired end to end in one process:
-// an order service (event-sourced orders + outbox), a saga orchestrator (charge -> reserve ->
-// ship, compensations refund and release), payment, inventory and shipping services as bus
-// consumers with inboxes, outbox relays, dead letters; run() places orders and reports.
+// an order service (event-sourced orders + outbox + idempotency keys), a saga orchestrator
+// (charge -> reserve -> ship, compensations refund and release), payment, inventory and
+// shipping services as bus consumers with inboxes, outbox relays, dead letters; run() places
+// orders, ends every saga (those an earlier, killed run left too) and reports.
 
 #include <algorithm>     // std::sort
 #include <chrono>        // std::chrono::steady_clock
 #include <cstddef>       // std::size_t
-#include <functional>    // std::function
+#include <exception>     // std::exception_ptr, std::current_exception, std::rethrow_exception
 #include <map>           // std::map
 #include <memory>        // std::shared_ptr, std::make_shared
 #include <mutex>         // std::mutex, std::lock_guard
 #include <optional>      // std::optional
+#include <set>           // std::set
 #include <stdexcept>     // std::invalid_argument
 #include <stop_token>    // std::stop_source
 #include <string>        // std::string, std::to_string
@@ -19,42 +21,39 @@
 
 #include <eddy/bus/event_bus.hpp>
 #include <eddy/core/async_event.hpp>
-#include <eddy/core/async_latch.hpp>
 #include <eddy/core/async_scope.hpp>
 #include <eddy/core/async_semaphore.hpp>
 #include <eddy/core/stop_token.hpp>
 #include <eddy/core/sync_wait.hpp>
 #include <eddy/core/thread_pool.hpp>
-#include <eddy/core/when_all.hpp>
-#include <eddy/es/memory_event_store.hpp>
-#include <eddy/es/memory_storage.hpp>
+#include <eddy/es/concurrency_conflict.hpp>
 #include <eddy/outbox/append_with_outbox.hpp>
 #include <eddy/outbox/memory_idempotency_store.hpp>
-#include <eddy/outbox/memory_outbox_store.hpp>
 #include <eddy/outbox/outbox_relay.hpp>
+#include <eddy/outbox/request_in_progress.hpp>
 #include <eddy/saga/business_failure.hpp>
-#include <eddy/saga/memory_saga_log.hpp>
 #include <eddy/saga/saga.hpp>
 #include <eddy/saga/saga_coordinator.hpp>
 #include <eddy/saga/sequence.hpp>
 #include <eddy/saga/step.hpp>
 #include <eddy/stream/to_vector.hpp>
 
+#include "backend.hpp"
 #include "domain.hpp"
 #include "payments.hpp"
 #include "services.hpp"
 
 namespace payments {
 
-/// The saga's context: what the steps send, and where.
+/// The saga's context (snapshotted in the saga log): what the steps send.
 struct order_ctx {
-    struct system* sys = nullptr;
     std::string order_id;
     std::string sku;
     int quantity = 0;
     long amount_cents = 0;
     bool poison = false;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order_ctx, order_id, sku, quantity, amount_cents, poison)
 
 /// Replies from the services, matched to the waiting saga steps by correlation id.
 class reply_router {
@@ -82,7 +81,8 @@ public:
             std::lock_guard lock(m_mutex);
             const auto it = m_waiting.find(r.correlation);
             // A step expects its reply before it sends the command, so a reply nobody waits
-            // for answers an attempt given up: a retry sends again and gets its own answer.
+            // for answers an attempt given up (or a killed run's): a retry sends again and
+            // gets its own answer.
             if (it != m_waiting.end()) {
                 s = it->second;
                 s->value = r;
@@ -101,59 +101,72 @@ private:
 
 using bus_type = eddy::event_bus<eddy::thread_pool>;
 
+template <class B>
 struct system {
-    explicit system(eddy::thread_pool& p, run_options o)
-        : pool(p), options(std::move(o)), bus(p), payment(options.failures),
-          inventory(options.stock_per_sku), coordinator(p, saga_log),
-          in_flight(static_cast<std::ptrdiff_t>(options.concurrency)) {}
+    using saga_log_type = typename B::template saga_log<order_ctx>;
+
+    system(eddy::thread_pool& p, const B& b, run_options o)
+        : pool(p), options(std::move(o)), bus(p), order_storage(b.open("orders")),
+          placement_keys(b.keys(order_storage)), payment(b, options.failures),
+          inventory(b, options.stock_per_sku), shipping(b),
+          saga_log(b.template saga_log_of<order_ctx>(order_storage)), coordinator(p, saga_log),
+          in_flight(static_cast<std::ptrdiff_t>(options.concurrency)),
+          saga_def(order_saga_definition(this)) {}
 
     eddy::thread_pool& pool;
     run_options options;
     bus_type bus;
     // order service
-    eddy::memory_storage order_storage;
-    eddy::memory_event_store<order_events> order_events_store{order_storage};
-    eddy::memory_outbox_store<placed_notice> order_outbox{order_storage};
-    eddy::memory_idempotency_store<std::string> placement_keys;
+    typename B::storage_type order_storage;
+    typename B::template event_store<order_events> order_events_store{order_storage};
+    typename B::template outbox_store<placed_notice> order_outbox{order_storage};
+    typename B::keys_type placement_keys;
     // services
-    payment_service payment;
-    inventory_service inventory;
-    shipping_service shipping;
+    payment_service<B> payment;
+    inventory_service<B> inventory;
+    shipping_service<B> shipping;
     reply_router router;
     // orchestration
-    eddy::memory_saga_log<order_ctx> saga_log;
-    eddy::saga_coordinator<eddy::memory_saga_log<order_ctx>, eddy::thread_pool> coordinator;
+    saga_log_type saga_log;
+    eddy::saga_coordinator<saga_log_type, eddy::thread_pool> coordinator;
     eddy::async_scope sagas;
     eddy::async_semaphore in_flight;
+    eddy::saga<order_ctx> saga_def;
+    // progress of this run, guarded by results_mutex
     std::mutex results_mutex;
-    std::map<std::string, eddy::saga_status> outcomes;
+    std::set<std::string> started;    // orders whose saga this run started or resumed
+    std::set<std::string> unfinished; // ... and that have not ended yet
+    bool placing_done = false;
+    eddy::async_event all_done;
+    std::size_t finished = 0;
+    std::size_t expected = 0;  // sagas this run will end (for the progress bar)
+    std::size_t recovered = 0; // ... of which an earlier run left unfinished
     std::vector<double> latencies_ms;
     std::map<std::string, std::chrono::steady_clock::time_point> placed_at;
-    eddy::saga<order_ctx> saga_def = order_saga_definition();
-    eddy::async_latch all_done{static_cast<std::ptrdiff_t>(options.orders)};
-    std::size_t finished = 0; // guarded by results_mutex
+    std::map<std::string, eddy::saga_status> outcomes;
 
-    static eddy::saga<order_ctx> order_saga_definition();
+    static eddy::saga<order_ctx> order_saga_definition(system* sys);
 };
 
 // ----- saga steps: a command to a service, then its reply -----
 
-inline eddy::task<void> call(system* sys, std::string topic, command c, std::string key) {
+template <class B>
+eddy::task<void> call(system<B>* sys, std::string topic, command c, std::string key) {
     auto slot = sys->router.expect(key);
     struct forget_on_exit {
-        system* sys;
+        reply_router* router;
         std::string key;
-        ~forget_on_exit() { sys->router.forget(key); }
-    } guard{sys, key};
+        ~forget_on_exit() { router->forget(key); }
+    } guard{&sys->router, key};
     eddy::headers h;
     h.set(eddy::message_id_header, key);
     if (happens(key, 5, sys->options.failures.duplicate)) {
         // A duplicate delivery (an at-least-once producer): the service's inbox absorbs it.
-        (void)co_await sys->bus.publish<command>(topic, c.order_id, c, h);
+        (void)co_await sys->bus.template publish<command>(topic, c.order_id, c, h);
     }
     std::string order = c.order_id;
-    (void)co_await sys->bus.publish<command>(std::move(topic), std::move(order), std::move(c),
-                                             std::move(h));
+    (void)co_await sys->bus.template publish<command>(std::move(topic), std::move(order),
+                                                      std::move(c), std::move(h));
     co_await slot->ready.wait(); // the step's timeout stops this wait
     const reply r = *slot->value;
     if (!r.ok) {
@@ -161,38 +174,33 @@ inline eddy::task<void> call(system* sys, std::string topic, command c, std::str
     }
 }
 
-inline command command_for(const order_ctx& o, const char* kind) {
-    return command{kind,       o.order_id,     o.sku,
-                   o.quantity, o.amount_cents, o.poison && std::string(kind) == "charge"};
-}
+/// A saga step's action: sends command `kind` to `topic` under the step's idempotency key.
+template <class B>
+struct send_command {
+    system<B>* sys;
+    const char* topic;
+    const char* kind;
+    eddy::task<void> operator()(order_ctx& o, const eddy::step_context& s) const {
+        command c{kind,       o.order_id,     o.sku,
+                  o.quantity, o.amount_cents, o.poison && std::string(kind) == "charge"};
+        return call(sys, topic, std::move(c), std::string(s.idempotency_key));
+    }
+};
 
-inline eddy::task<void> charge(order_ctx& o, const eddy::step_context& s) {
-    return call(o.sys, "payment-commands", command_for(o, "charge"),
-                std::string(s.idempotency_key));
-}
-inline eddy::task<void> refund(order_ctx& o, const eddy::step_context& s) {
-    return call(o.sys, "payment-commands", command_for(o, "refund"),
-                std::string(s.idempotency_key));
-}
-inline eddy::task<void> reserve(order_ctx& o, const eddy::step_context& s) {
-    return call(o.sys, "inventory-commands", command_for(o, "reserve"),
-                std::string(s.idempotency_key));
-}
-inline eddy::task<void> release(order_ctx& o, const eddy::step_context& s) {
-    return call(o.sys, "inventory-commands", command_for(o, "release"),
-                std::string(s.idempotency_key));
-}
-inline eddy::task<void> ship(order_ctx& o, const eddy::step_context& s) {
-    return call(o.sys, "shipping-commands", command_for(o, "ship"), std::string(s.idempotency_key));
-}
-
-inline eddy::saga<order_ctx> system::order_saga_definition() {
+template <class B>
+eddy::saga<order_ctx> system<B>::order_saga_definition(system* sys) {
     using namespace std::chrono_literals;
     const eddy::retry_policy retry{.initial_interval = 20ms, .max_attempts = 3};
+    const send_command<B> charge{sys, "payment-commands", "charge"};
+    const send_command<B> refund{sys, "payment-commands", "refund"};
+    const send_command<B> reserve{sys, "inventory-commands", "reserve"};
+    const send_command<B> release{sys, "inventory-commands", "release"};
+    const send_command<B> ship{sys, "shipping-commands", "ship"};
     return eddy::saga<order_ctx>(
-        "order", eddy::sequence(eddy::step("charge", charge, refund).retry(retry).timeout(250ms),
-                                eddy::step("reserve", reserve, release).retry(retry).timeout(250ms),
-                                eddy::step("ship", ship).pivot().retry(retry).timeout(250ms)));
+        "order", eddy::sequence(
+                     eddy::step<order_ctx>("charge", charge, refund).retry(retry).timeout(250ms),
+                     eddy::step<order_ctx>("reserve", reserve, release).retry(retry).timeout(250ms),
+                     eddy::step<order_ctx>("ship", ship).pivot().retry(retry).timeout(250ms)));
 }
 
 // ----- the order service -----
@@ -212,7 +220,8 @@ inline std::optional<eddy::outbox_message<placed_notice>> announce(const order_e
     return m;
 }
 
-inline eddy::task<std::string> place_new(system* sys, std::string order_id, order_request r) {
+template <class B>
+eddy::task<std::string> place_new(system<B>* sys, std::string order_id, order_request r) {
     order o;
     o.set_id(order_id);
     o.place(std::move(r));
@@ -221,13 +230,26 @@ inline eddy::task<std::string> place_new(system* sys, std::string order_id, orde
     {
         std::lock_guard lock(sys->results_mutex);
         sys->placed_at[order_id] = std::chrono::steady_clock::now();
+        sys->unfinished.insert(order_id);
+        ++sys->expected;
     }
-    (void)co_await sys->order_storage.commit(std::move(unit));
+    bool placed = true;
+    try {
+        (void)co_await sys->order_storage.commit(std::move(unit));
+    } catch (const eddy::concurrency_conflict&) {
+        placed = false; // placed by a run killed before it recorded the key's response
+    }
+    if (!placed) {
+        std::lock_guard lock(sys->results_mutex);
+        sys->unfinished.erase(order_id);
+        --sys->expected;
+    }
     co_return order_id;
 }
 
+template <class B>
 struct placing {
-    system* sys;
+    system<B>* sys;
     std::string order_id;
     order_request request;
     eddy::task<std::string> operator()() const { return place_new(sys, order_id, request); }
@@ -235,78 +257,131 @@ struct placing {
 
 /// Places an order under an idempotency key: a client retrying with the same key gets the same
 /// order id and places nothing twice.
-inline eddy::task<std::string> place_order(system* sys, std::string key, order_request r) {
+template <class B>
+eddy::task<std::string> place_order(system<B>* sys, std::string key, order_request r) {
     const std::string fingerprint = r.customer + "|" + r.sku + "|" + std::to_string(r.quantity) +
                                     "|" + std::to_string(r.amount_cents);
     // A named local: g++ 12 frees a braced temporary holding strings twice inside co_await.
-    placing request{sys, "order-" + key, std::move(r)};
-    co_return co_await eddy::idempotent_call(sys->placement_keys, std::move(key), fingerprint,
-                                             std::chrono::hours(24), std::move(request));
-}
-
-inline eddy::task<void> finish_order(system* sys, std::string order_id, bool confirmed,
-                                     std::string reason) {
-    order o;
-    o.set_id(order_id);
-    if (confirmed) {
-        o.confirm_from_placed();
-    } else {
-        o.cancel_from_placed(std::move(reason));
+    placing<B> request{sys, "order-" + key, std::move(r)};
+    for (;;) {
+        bool orphan = false;
+        try {
+            co_return co_await eddy::idempotent_call(sys->placement_keys, key, fingerprint,
+                                                     std::chrono::hours(24), request);
+        } catch (const eddy::request_in_progress&) {
+            // This process places orders one after another: a key in progress was left by a
+            // killed run. Placing is itself idempotent (the order's stream must not exist), so
+            // the key is freed and the request run again.
+            orphan = true;
+        }
+        if (orphan) {
+            co_await sys->placement_keys.abandon(key);
+        }
     }
-    std::vector<eddy::proposed_event<order_events>> batch;
-    for (const auto& e : o.uncommitted()) {
-        batch.emplace_back(e);
-    }
-    (void)co_await sys->order_events_store.append(order_id, eddy::expected_version::exact(1),
-                                                  std::move(batch));
 }
 
 // ----- the orchestrator -----
 
-inline eddy::task<void> run_order_saga(system* sys, placed_notice n) {
-    order_ctx ctx{sys,
-                  n.order_id,
-                  n.order.sku,
-                  n.order.quantity,
-                  n.order.amount_cents,
-                  happens(n.order_id, 4, sys->options.failures.poison)};
-    auto out = co_await sys->coordinator.run(sys->saga_def, n.order_id, std::move(ctx));
-    const bool confirmed = out.status == eddy::saga_status::completed;
-    std::string reason = confirmed ? std::string() : out.failed_step + " failed";
-    co_await finish_order(sys, n.order_id, confirmed, std::move(reason));
-    {
-        std::lock_guard lock(sys->results_mutex);
-        sys->outcomes[n.order_id] = out.status;
-        sys->latencies_ms.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                      sys->placed_at[n.order_id])
-                .count());
-        const std::size_t total = sys->options.orders;
-        ++sys->finished;
-        // Progress when the percentage moves (and at the end), under the lock: one line at a time.
-        if (sys->options.progress &&
-            (sys->finished * 100 / total != (sys->finished - 1) * 100 / total ||
-             sys->finished == total)) {
-            sys->options.progress(sys->finished, total);
-        }
+template <class B>
+void order_ended(system<B>* sys, const std::string& order_id, eddy::saga_status status) {
+    std::lock_guard lock(sys->results_mutex);
+    sys->outcomes[order_id] = status;
+    const auto placed = sys->placed_at.find(order_id);
+    if (placed != sys->placed_at.end()) {
+        sys->latencies_ms.push_back(std::chrono::duration<double, std::milli>(
+                                        std::chrono::steady_clock::now() - placed->second)
+                                        .count());
     }
-    sys->in_flight.release();
-    sys->all_done.count_down();
+    ++sys->finished;
+    const std::size_t total = std::max(sys->expected, sys->finished);
+    // Progress when the percentage moves (and at the end), under the lock: one line at a time.
+    if (sys->options.progress &&
+        (sys->finished * 100 / total != (sys->finished - 1) * 100 / total ||
+         sys->finished == total)) {
+        sys->options.progress(sys->finished, total);
+    }
+    sys->unfinished.erase(order_id);
+    if (sys->placing_done && sys->unfinished.empty()) {
+        sys->all_done.set();
+    }
 }
 
+// Records the saga's end on the order (confirmed or cancelled); a stuck saga (parked,
+// compensation failed) leaves the order placed, for an operator.
+template <class B>
+eddy::task<void> finish_order(system<B>* sys, std::string order_id, eddy::saga_status status,
+                              std::string failed_step) {
+    if (status == eddy::saga_status::completed || status == eddy::saga_status::compensated) {
+        order o;
+        o.set_id(order_id);
+        if (status == eddy::saga_status::completed) {
+            o.confirm_from_placed();
+        } else {
+            o.cancel_from_placed(failed_step + " failed");
+        }
+        std::vector<eddy::proposed_event<order_events>> batch;
+        for (const auto& e : o.uncommitted()) {
+            batch.emplace_back(e);
+        }
+        try {
+            (void)co_await sys->order_events_store.append(
+                order_id, eddy::expected_version::exact(1), std::move(batch));
+        } catch (const eddy::concurrency_conflict&) {
+            // already recorded (by a run killed after it)
+        }
+    }
+    order_ended(sys, order_id, status);
+}
+
+template <class B>
+eddy::task<void> run_order_saga(system<B>* sys, placed_notice n) {
+    order_ctx ctx{n.order_id, n.order.sku, n.order.quantity, n.order.amount_cents,
+                  happens(n.order_id, 4, sys->options.failures.poison)};
+    auto out = co_await sys->coordinator.run(sys->saga_def, n.order_id, std::move(ctx));
+    co_await finish_order(sys, n.order_id, out.status, out.failed_step);
+    sys->in_flight.release();
+}
+
+template <class B>
+eddy::task<void> resume_order_saga(system<B>* sys, std::string order_id) {
+    auto out = co_await sys->coordinator.resume(order_id);
+    co_await finish_order(sys, order_id, out.status, out.failed_step);
+    sys->in_flight.release();
+}
+
+// Whether this run still has to start the order's saga: not when it did already, nor when
+// an earlier run did (it is then in the log: resumed at start, or ended).
+template <class B>
+eddy::task<bool> claim_start(system<B>* sys, std::string order_id) {
+    {
+        std::lock_guard lock(sys->results_mutex);
+        if (!sys->started.insert(order_id).second) {
+            co_return false;
+        }
+    }
+    auto known = co_await sys->coordinator.inspect(order_id);
+    co_return !known.has_value();
+}
+
+template <class B>
 struct on_placed {
-    system* sys;
+    system<B>* sys;
     eddy::task<void> operator()(const eddy::record<placed_notice>& r) const {
         return start(sys, r.value);
     }
-    static eddy::task<void> start(system* sys, placed_notice n) {
+    static eddy::task<void> start(system<B>* sys, placed_notice n) {
+        const bool fresh = co_await claim_start(sys, n.order_id);
+        if (!fresh) {
+            co_return; // a redelivered notice
+        }
         co_await sys->in_flight.acquire(); // at most `concurrency` sagas at once
         sys->sagas.spawn(run_order_saga(sys, std::move(n)));
     }
 };
 
+template <class B>
 struct on_command {
-    service* svc;
+    service<B>* svc;
     eddy::task<void> operator()(const eddy::record<command>& r) const { return svc->handle(r); }
 };
 
@@ -324,7 +399,59 @@ inline eddy::task<void> until_stopped(eddy::task<void> t) {
     }
 }
 
-inline eddy::task<void> place_all(system* sys) {
+// What an earlier run left: orders placed whose saga it did not end. Their sagas are resumed
+// (in the log) or started (the notice was lost with the killed process's in-memory bus); an
+// ended saga whose end the order does not show yet is recorded on it.
+template <class B>
+eddy::task<void> recover(system<B>* sys) {
+    std::map<std::string, placed_notice> open;
+    auto history = sys->order_events_store.read_all();
+    for (;;) {
+        auto e = co_await history.next();
+        if (!e) {
+            break;
+        }
+        if (const auto* p = std::get_if<order_placed>(&e->payload)) {
+            open[e->stream_id] = placed_notice{e->stream_id, *p};
+        } else {
+            open.erase(e->stream_id);
+        }
+    }
+    for (auto& [order_id, notice] : open) {
+        bool mine = false;
+        {
+            std::lock_guard lock(sys->results_mutex);
+            mine = sys->started.insert(order_id).second;
+        }
+        if (!mine) {
+            continue; // its notice (relayed again) started it meanwhile
+        }
+        auto state = co_await sys->coordinator.inspect(order_id);
+        {
+            std::lock_guard lock(sys->results_mutex);
+            if (!state || state->status == eddy::saga_status::running ||
+                state->status == eddy::saga_status::compensating) {
+                sys->unfinished.insert(order_id);
+                ++sys->expected;
+                ++sys->recovered;
+            }
+        }
+        if (!state) {
+            co_await sys->in_flight.acquire();
+            sys->sagas.spawn(run_order_saga(sys, notice));
+        } else if (state->status == eddy::saga_status::running ||
+                   state->status == eddy::saga_status::compensating) {
+            co_await sys->in_flight.acquire();
+            sys->sagas.spawn(resume_order_saga(sys, order_id));
+        } else if (state->status == eddy::saga_status::completed ||
+                   state->status == eddy::saga_status::compensated) {
+            co_await finish_order(sys, order_id, state->status, state->failed_step);
+        }
+    }
+}
+
+template <class B>
+eddy::task<void> place_all(system<B>* sys) {
     const std::size_t n = sys->options.orders;
     for (std::size_t i = 0; i < n; ++i) {
         const std::string key = std::to_string(i + 1);
@@ -339,16 +466,21 @@ inline eddy::task<void> place_all(system* sys) {
     }
 }
 
-inline eddy::task<void> drive(system* sys) {
+template <class B>
+eddy::task<void> drive(system<B>* sys) {
     co_await sys->pool.schedule();
+    co_await sys->payment.rebuild();
+    co_await sys->inventory.rebuild();
+    co_await sys->shipping.rebuild();
+    sys->coordinator.add(sys->saga_def); // for the sagas an earlier run left to resume
     auto& bus = sys->bus;
-    bus.create_topic<placed_notice>("orders", {.partitions = 4});
+    bus.template create_topic<placed_notice>("orders", {.partitions = 4});
     // Commands are keyed by order: per-order order is all the payment and shipping services
     // need; inventory checks stock across orders, so it takes one command at a time.
-    bus.create_topic<command>("payment-commands", {.partitions = 4});
-    bus.create_topic<command>("inventory-commands");
-    bus.create_topic<command>("shipping-commands", {.partitions = 4});
-    bus.create_topic<reply>("replies", {.partitions = 4});
+    bus.template create_topic<command>("payment-commands", {.partitions = 4});
+    bus.template create_topic<command>("inventory-commands");
+    bus.template create_topic<command>("shipping-commands", {.partitions = 4});
+    bus.template create_topic<reply>("replies", {.partitions = 4});
     const eddy::retry_policy service_retry{
         .initial_interval = std::chrono::milliseconds(5),
         .max_attempts = 4,
@@ -356,16 +488,16 @@ inline eddy::task<void> drive(system* sys) {
     const eddy::consumer_options service_options{.retry = service_retry, .max_in_flight = 4};
     const eddy::consumer_options one_at_a_time{.retry = service_retry};
     std::vector<eddy::subscription> subs;
-    subs.push_back(
-        bus.subscribe<placed_notice>("orders", "order-saga", on_placed{sys}, {.max_in_flight = 4}));
-    subs.push_back(bus.subscribe<command>("payment-commands", "payment", on_command{&sys->payment},
-                                          service_options));
-    subs.push_back(bus.subscribe<command>("inventory-commands", "inventory",
-                                          on_command{&sys->inventory}, one_at_a_time));
-    subs.push_back(bus.subscribe<command>("shipping-commands", "shipping",
-                                          on_command{&sys->shipping}, service_options));
-    subs.push_back(bus.subscribe<reply>("replies", "orchestrator", on_reply{&sys->router},
-                                        {.max_in_flight = 4}));
+    subs.push_back(bus.template subscribe<placed_notice>("orders", "order-saga", on_placed<B>{sys},
+                                                         {.max_in_flight = 4}));
+    subs.push_back(bus.template subscribe<command>("payment-commands", "payment",
+                                                   on_command<B>{&sys->payment}, service_options));
+    subs.push_back(bus.template subscribe<command>("inventory-commands", "inventory",
+                                                   on_command<B>{&sys->inventory}, one_at_a_time));
+    subs.push_back(bus.template subscribe<command>("shipping-commands", "shipping",
+                                                   on_command<B>{&sys->shipping}, service_options));
+    subs.push_back(bus.template subscribe<reply>("replies", "orchestrator", on_reply{&sys->router},
+                                                 {.max_in_flight = 4}));
     using std::chrono::milliseconds;
     eddy::outbox_relay order_relay(sys->order_outbox, bus, sys->pool,
                                    {.relay_id = "orders", .poll_interval = milliseconds(50)});
@@ -383,42 +515,70 @@ inline eddy::task<void> drive(system* sys) {
     relays.spawn(until_stopped(eddy::with_stop_token(inventory_relay.run(), stop.get_token())));
     relays.spawn(until_stopped(eddy::with_stop_token(shipping_relay.run(), stop.get_token())));
 
-    co_await place_all(sys);
-    co_await sys->all_done.wait(); // every order's saga has ended
-    co_await sys->sagas.join();
+    std::exception_ptr failure;
+    try {
+        co_await recover(sys);
+        co_await place_all(sys);
+        bool done = false;
+        {
+            std::lock_guard lock(sys->results_mutex);
+            sys->placing_done = true;
+            done = sys->unfinished.empty();
+        }
+        if (done) {
+            sys->all_done.set();
+        }
+        co_await sys->all_done.wait(); // every order's saga has ended
+    } catch (...) {
+        failure = std::current_exception(); // the sagas started end by their timeouts
+    }
+    try {
+        co_await sys->sagas.join(); // rethrows the first failure of a saga's task
+    } catch (...) {
+        if (!failure) {
+            failure = std::current_exception();
+        }
+    }
     for (auto& sub : subs) {
         co_await sub.stop();
     }
     stop.request_stop();
     co_await relays.join();
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
 }
 
-report run(run_options options) {
-    eddy::thread_pool pool(2);
-    system sys(pool, std::move(options));
+template <class B>
+report run_on(const B& backend, eddy::thread_pool& pool, run_options options) {
+    system<B> sys(pool, backend, std::move(options));
     const auto started = std::chrono::steady_clock::now();
     eddy::sync_wait(drive(&sys));
     report rep;
     rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    rep.orders = sys.options.orders;
-    for (const auto& [order, status] : sys.outcomes) {
-        rep.completed += status == eddy::saga_status::completed ? 1 : 0;
-        rep.compensated += status == eddy::saga_status::compensated ? 1 : 0;
-        rep.stuck += (status == eddy::saga_status::compensation_failed ||
-                      status == eddy::saga_status::parked)
-                         ? 1
-                         : 0;
-    }
-    // The read model: a projection of the order events (confirmed orders' amounts).
+    // Outcomes over every order in the store, from the orders' events: the read model of the
+    // orders (confirmed orders' amounts) as a projection of them.
     std::map<std::string, long> amounts;
+    std::map<std::string, int> state; // 0 placed, 1 confirmed, 2 cancelled
     const auto history = eddy::sync_wait(eddy::to_vector(sys.order_events_store.read_all()));
     for (const auto& e : history) {
         if (const auto* p = std::get_if<order_placed>(&e.payload)) {
             amounts[e.stream_id] = p->amount_cents;
+            state[e.stream_id] = 0;
         } else if (std::holds_alternative<order_confirmed>(e.payload)) {
             rep.read_model_paid_cents += amounts[e.stream_id];
+            state[e.stream_id] = 1;
+        } else {
+            state[e.stream_id] = 2;
         }
     }
+    rep.orders = state.size();
+    for (const auto& [order, s] : state) {
+        rep.completed += s == 1 ? 1 : 0;
+        rep.compensated += s == 2 ? 1 : 0;
+        rep.stuck += s == 0 ? 1 : 0;
+    }
+    rep.resumed = sys.recovered;
     const auto [net, most] = sys.payment.ledger();
     rep.charged_net_cents = net;
     rep.most_charges_per_order = most;
@@ -437,6 +597,18 @@ report run(run_options options) {
         rep.p99_ms = sys.latencies_ms[sys.latencies_ms.size() * 99 / 100];
     }
     return rep;
+}
+
+report run(run_options options) {
+    eddy::thread_pool pool(2);
+    const std::string store = options.store; // a copy: options is moved from below
+    if (store == "memory") {
+        return run_on(memory_backend(pool), pool, std::move(options));
+    }
+    if (store.rfind("sqlite:", 0) == 0 && store.size() > 7) {
+        return run_on(sqlite_backend(store.substr(7), pool), pool, std::move(options));
+    }
+    throw std::invalid_argument("unknown store '" + store + "': use memory or sqlite:DIRECTORY");
 }
 
 } // namespace payments

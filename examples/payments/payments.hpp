@@ -20,7 +20,10 @@ struct failure_rates {
 };
 
 struct run_options {
-    std::size_t orders = 1000;
+    /// "memory", or "sqlite:DIR": SQLite files in DIR (created when missing); a run on a
+    /// directory of an earlier run continues it: its unfinished orders and sagas end first.
+    std::string store = "memory";
+    std::size_t orders = 1000;    ///< orders order-1 .. order-N (those placed already are kept)
     std::size_t concurrency = 64; ///< sagas in flight at once
     failure_rates failures{};
     int stock_per_sku = 1'000'000;
@@ -28,7 +31,8 @@ struct run_options {
 };
 
 struct report {
-    std::size_t orders = 0;
+    std::size_t orders = 0;  ///< orders in the store
+    std::size_t resumed = 0; ///< unfinished orders of an earlier run, ended by this one
     std::size_t completed = 0;
     std::size_t compensated = 0;
     std::size_t stuck = 0;
@@ -53,8 +57,9 @@ struct report {
     }
 };
 
-/// Runs the whole system once (orders placed, every saga run to its end) and reports. The
-/// system lives in payment_system.cpp, compiled once for the program and its tests.
+/// Runs the whole system (orders placed, every saga run to its end) and reports over every
+/// order in the store. Bad options (an unknown store): std::invalid_argument. The system
+/// lives in payment_system.cpp, compiled once for the program and its tests.
 report run(run_options options);
 
 } // namespace payments

@@ -1,23 +1,24 @@
 // examples/payments/services.hpp - the payment, inventory and shipping services: bus consumers
-// of commands that apply each command once (inbox), and answer through their own outbox.
+// of commands that apply each command once (inbox), record it as an event and answer through
+// their own outbox, all in one unit of work of their own storage.
 #pragma once
 
-#include <algorithm>     // std::max
-#include <cstdint>       // std::uint64_t
-#include <map>           // std::map
-#include <mutex>         // std::mutex, std::lock_guard
-#include <set>           // std::set
-#include <stdexcept>     // std::invalid_argument, std::runtime_error
-#include <string>        // std::string
-#include <unordered_map> // std::unordered_map
+#include <algorithm> // std::max
+#include <cstdint>   // std::uint64_t
+#include <map>       // std::map
+#include <mutex>     // std::mutex, std::lock_guard
+#include <optional>  // std::optional
+#include <set>       // std::set
+#include <stdexcept> // std::invalid_argument, std::runtime_error
+#include <string>    // std::string
+#include <utility>   // std::pair, std::move
 
 #include <eddy/bus/record.hpp>
 #include <eddy/core/task.hpp>
-#include <eddy/es/memory_storage.hpp>
+#include <eddy/es/expected_version.hpp>
 #include <eddy/outbox/duplicate_message.hpp>
 #include <eddy/outbox/idempotent.hpp>
-#include <eddy/outbox/memory_inbox_store.hpp>
-#include <eddy/outbox/memory_outbox_store.hpp>
+#include <eddy/stream/stream.hpp>
 
 #include "domain.hpp"
 #include "payments.hpp"
@@ -35,22 +36,34 @@ inline bool happens(const std::string& order, std::uint64_t salt, double rate) {
     return static_cast<double>(hash_of(order, salt) % 10'000) < rate * 10'000.0;
 }
 
-/// What every service has: its own storage (inbox, outbox of replies) and the replies it sent
-/// (re-sent when a command arrives again).
+/// What every service has: its own storage with an event store (what it did, per order), an
+/// inbox and an outbox of replies; its state is the fold of its events, rebuilt at start.
+template <class Backend>
 class service {
 public:
-    explicit service(std::string name) : m_name(std::move(name)) {}
+    using storage_type = typename Backend::storage_type;
+
+    service(std::string name, const Backend& backend)
+        : storage(backend.open(name)), events(storage), inbox(storage), outbox(storage),
+          m_name(std::move(name)) {}
     service(const service&) = delete;
     service& operator=(const service&) = delete;
     virtual ~service() = default;
 
     [[nodiscard]] const std::string& name() const noexcept { return m_name; }
-    eddy::memory_storage storage;
-    eddy::memory_inbox_store inbox{storage};
-    eddy::memory_outbox_store<reply> outbox{storage};
+    storage_type storage;
+    typename Backend::template event_store<service_events> events;
+    typename Backend::inbox_store inbox;
+    typename Backend::template outbox_store<reply> outbox;
 
-    /// Applies `c` through `unit` (effects in on_commit callbacks) and says how it went.
-    virtual reply decide(const command& c, eddy::memory_unit_of_work& unit) = 0;
+    /// The answer to `c` given the state (under the service's lock); may throw a transient
+    /// error (the bus retries).
+    virtual reply decide(const command& c) = 0;
+    /// The state after `e` (under the service's lock): after a commit, and when rebuilding.
+    virtual void apply(const command_handled& e) = 0;
+
+    /// Folds every event of the store into the state (at start, before consuming).
+    eddy::task<void> rebuild() { return rebuild_impl(this); }
 
     /// The bus handler: exactly one effect and one reply per command id.
     eddy::task<void> handle(const eddy::record<command>& r) { return handle_impl(this, &r); }
@@ -61,17 +74,50 @@ public:
     }
 
 protected:
-    mutable std::mutex m_mutex; // the service's own state (decide runs one command at a time)
+    mutable std::mutex m_mutex; // the service's state
 
 private:
+    static eddy::task<void> rebuild_impl(service* self) {
+        auto all = self->events.read_all();
+        for (;;) {
+            auto e = co_await all.next();
+            if (!e) {
+                break;
+            }
+            std::lock_guard lock(self->m_mutex);
+            self->apply(std::get<command_handled>(e->payload));
+        }
+    }
+
+    // The reply recorded for command `id` of `order`, from the order's stream.
+    static eddy::task<std::optional<reply>> recorded(service* self, std::string order,
+                                                     std::string id) {
+        auto history = self->events.read_stream(std::move(order));
+        std::optional<reply> found;
+        for (;;) {
+            auto e = co_await history.next();
+            if (!e) {
+                break;
+            }
+            const auto& handled = std::get<command_handled>(e->payload);
+            if (handled.message_id == id) {
+                found = handled.answer;
+            }
+        }
+        co_return found;
+    }
+
     static eddy::task<void> handle_impl(service* self, const eddy::record<command>* r) {
         const std::string id = eddy::message_id_of(*r);
         const bool seen = co_await self->inbox.is_processed(self->m_name, id);
         if (seen) {
-            // A retried command: answer again with the stored reply, no second effect.
+            // A retried command: answer again with the recorded reply, no second effect.
+            std::optional<reply> answer = co_await recorded(self, r->value.order_id, id);
+            if (!answer) {
+                throw std::runtime_error("no recorded reply for command " + id);
+            }
             auto unit = self->storage.begin();
-            eddy::outbox_message<reply> again = self->reply_message(r->value, self->sent(id));
-            self->outbox.enqueue(unit, {std::move(again)});
+            self->outbox.enqueue(unit, {self->reply_message(r->value, *answer)});
             (void)co_await self->storage.commit(std::move(unit));
             std::lock_guard lock(self->m_mutex);
             ++self->m_resent;
@@ -81,26 +127,26 @@ private:
             throw std::invalid_argument("undecodable " + r->value.kind + " command for " +
                                         r->value.order_id);
         }
-        auto unit = self->storage.begin();
-        reply answer = self->decide(r->value, unit);
-        answer.correlation = id;
-        self->inbox.mark_processed(unit, self->m_name, id);
-        self->outbox.enqueue(unit, {self->reply_message(r->value, answer)});
-        unit.on_commit([self, id, answer] {
+        command_handled handled{id, r->value, {}};
+        {
             std::lock_guard lock(self->m_mutex);
-            self->m_sent[id] = answer;
-        });
+            handled.answer = self->decide(r->value);
+        }
+        handled.answer.correlation = id;
+        auto unit = self->storage.begin();
+        self->inbox.mark_processed(unit, self->m_name, id);
+        self->events.append(unit, r->value.order_id, eddy::expected_version::any(), {handled});
+        self->outbox.enqueue(unit, {self->reply_message(r->value, handled.answer)});
+        bool applied = true;
         try {
             (void)co_await self->storage.commit(std::move(unit));
         } catch (const eddy::duplicate_message&) {
-            // a concurrent delivery of the same command won; it answered
+            applied = false; // a concurrent delivery of the same command won; it answered
         }
-    }
-
-    reply sent(const std::string& id) const {
-        std::lock_guard lock(m_mutex);
-        const auto it = m_sent.find(id);
-        return it == m_sent.end() ? reply{id, false, "lost reply"} : it->second;
+        if (applied) {
+            std::lock_guard lock(self->m_mutex);
+            self->apply(handled);
+        }
     }
 
     eddy::outbox_message<reply> reply_message(const command& c, reply r) const {
@@ -114,44 +160,43 @@ private:
     }
 
     std::string m_name;
-    std::unordered_map<std::string, reply> m_sent;
     std::uint64_t m_resent = 0;
 };
 
-class payment_service final : public service {
+template <class Backend>
+class payment_service final : public service<Backend> {
 public:
-    explicit payment_service(failure_rates rates) : service("payment"), m_rates(rates) {}
+    payment_service(const Backend& b, failure_rates rates)
+        : service<Backend>("payment", b), m_rates(rates) {}
 
-    reply decide(const command& c, eddy::memory_unit_of_work& unit) override {
+    reply decide(const command& c) override {
         if (c.kind == "charge") {
-            {
-                std::lock_guard lock(m_mutex);
-                if (happens(c.order_id, 2, m_rates.flaky) && m_flaked.insert(c.order_id).second) {
-                    throw std::runtime_error("payment gateway timeout"); // the bus retries
-                }
+            if (happens(c.order_id, 2, m_rates.flaky) && m_flaked.insert(c.order_id).second) {
+                throw std::runtime_error("payment gateway timeout"); // the bus retries
             }
             if (happens(c.order_id, 1, m_rates.decline)) {
                 return reply{{}, false, "card declined"};
             }
-            unit.on_commit([this, c] {
-                std::lock_guard lock(m_mutex);
-                m_charged[c.order_id] += c.amount_cents;
-                ++m_charges[c.order_id];
-            });
-            return reply{};
         }
-        // refund: whatever was charged (nothing if the charge never happened)
-        unit.on_commit([this, c] {
-            std::lock_guard lock(m_mutex);
-            const long net = m_charged[c.order_id] - m_refunded[c.order_id];
-            m_refunded[c.order_id] += net;
-        });
-        return reply{};
+        return reply{}; // a refund returns whatever was charged (nothing if nothing was)
+    }
+
+    void apply(const command_handled& e) override {
+        if (!e.answer.ok) {
+            return;
+        }
+        const std::string& order = e.cmd.order_id;
+        if (e.cmd.kind == "charge") {
+            m_charged[order] += e.cmd.amount_cents;
+            ++m_charges[order];
+        } else {
+            m_refunded[order] = m_charged[order];
+        }
     }
 
     /// Charges minus refunds over all orders, and the most charges any order got.
     [[nodiscard]] std::pair<long, int> ledger() const {
-        std::lock_guard lock(m_mutex);
+        std::lock_guard lock(this->m_mutex);
         long net = 0;
         int most = 0;
         for (const auto& [order, cents] : m_charged) {
@@ -172,41 +217,39 @@ private:
     std::set<std::string> m_flaked;
 };
 
-class inventory_service final : public service {
+template <class Backend>
+class inventory_service final : public service<Backend> {
 public:
-    explicit inventory_service(int stock_per_sku)
-        : service("inventory"), m_stock_each(stock_per_sku) {}
+    inventory_service(const Backend& b, int stock_per_sku)
+        : service<Backend>("inventory", b), m_stock_each(stock_per_sku) {}
 
-    reply decide(const command& c, eddy::memory_unit_of_work& unit) override {
-        std::lock_guard lock(m_mutex);
-        if (c.kind == "reserve") {
-            const int left = stock_of(c.sku) - m_taken[c.sku];
-            if (left < c.quantity) {
-                return reply{{}, false, "out of stock"};
-            }
-            unit.on_commit([this, c] {
-                std::lock_guard inner(m_mutex);
-                m_taken[c.sku] += c.quantity;
-                m_reserved[c.order_id] = c.quantity;
-            });
-            return reply{};
-        }
-        // release
-        const auto it = m_reserved.find(c.order_id);
-        if (it != m_reserved.end()) {
-            const int quantity = it->second;
-            unit.on_commit([this, c, quantity] {
-                std::lock_guard inner(m_mutex);
-                m_taken[c.sku] -= quantity;
-                m_reserved.erase(c.order_id);
-            });
+    reply decide(const command& c) override {
+        if (c.kind == "reserve" && stock_of(c.sku) - m_taken[c.sku] < c.quantity) {
+            return reply{{}, false, "out of stock"};
         }
         return reply{};
     }
 
+    void apply(const command_handled& e) override {
+        if (!e.answer.ok) {
+            return;
+        }
+        const command& c = e.cmd;
+        if (c.kind == "reserve") {
+            m_taken[c.sku] += c.quantity;
+            m_reserved[c.order_id] = c.quantity;
+            return;
+        }
+        const auto it = m_reserved.find(c.order_id); // release
+        if (it != m_reserved.end()) {
+            m_taken[c.sku] -= it->second;
+            m_reserved.erase(it);
+        }
+    }
+
     /// Orders holding a reservation.
     [[nodiscard]] std::size_t reserved_orders() const {
-        std::lock_guard lock(m_mutex);
+        std::lock_guard lock(this->m_mutex);
         return m_reserved.size();
     }
 
@@ -217,21 +260,18 @@ private:
     std::map<std::string, int> m_reserved;
 };
 
-class shipping_service final : public service {
+template <class Backend>
+class shipping_service final : public service<Backend> {
 public:
-    shipping_service() : service("shipping") {}
+    explicit shipping_service(const Backend& b) : service<Backend>("shipping", b) {}
 
-    reply decide(const command& c, eddy::memory_unit_of_work& unit) override {
-        unit.on_commit([this, c] {
-            std::lock_guard lock(m_mutex);
-            ++m_shipments[c.order_id];
-        });
-        return reply{};
-    }
+    reply decide(const command&) override { return reply{}; }
+
+    void apply(const command_handled& e) override { ++m_shipments[e.cmd.order_id]; }
 
     /// Orders shipped, and the most shipments any order got.
     [[nodiscard]] std::pair<std::size_t, int> shipped() const {
-        std::lock_guard lock(m_mutex);
+        std::lock_guard lock(this->m_mutex);
         int most = 0;
         for (const auto& [order, n] : m_shipments) {
             most = std::max(most, n);

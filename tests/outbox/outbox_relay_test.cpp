@@ -1,8 +1,8 @@
 // Tests of eddy::outbox_relay: publishes in order with the aggregate as key and the message id
 // header, marks published; a failing publish is retried on the policy's exact schedule and,
 // when given up, released with its aggregate's later messages while other aggregates go on;
-// run() wakes at a commit instead of waiting for its poll; two relays on one store publish
-// each message once; retention purges; bad options.
+// run() wakes at a commit instead of waiting for its poll, and takes a crashed run's leases
+// back; two relays on one store publish each message once; retention purges; bad options.
 #include <eddy/outbox/outbox_relay.hpp>
 
 #include <catch2/catch.hpp>
@@ -126,6 +126,23 @@ TEST_CASE("run wakes at a commit instead of waiting for its poll", "[outbox][out
                               eddy::test::virtual_time::request_stop_after(vt, 60s, stop));
     CHECK_THROWS_AS(vt.run(std::move(all)), eddy::operation_cancelled);
     CHECK(bus.published == strings{"a#1@1500ms", "a#2@2500ms"});
+}
+
+TEST_CASE("a relay restarted under its id takes its crashed run's leases back at once",
+          "[outbox][outbox_relay]") {
+    eddy::virtual_time_scheduler vt;
+    auto storage = storage_on(vt);
+    store_type outbox(storage);
+    enqueue(vt, storage, outbox, {message("a", 1), message("a", 2), message("b", 1)});
+    // The crashed run claimed a#1 (30 s lease) and died before publishing it.
+    REQUIRE(vt.run(outbox.claim("r1", 1, 30s)).size() == 1);
+    fake_bus bus{&vt, {}, {}, {}};
+    eddy::outbox_relay relay(outbox, bus, vt, {.relay_id = "r1", .poll_interval = 1s});
+    std::stop_source stop;
+    auto all = eddy::when_all(eddy::with_stop_token(relay.run(), stop.get_token()),
+                              eddy::test::virtual_time::request_stop_after(vt, 5s, stop));
+    CHECK_THROWS_AS(vt.run(std::move(all)), eddy::operation_cancelled);
+    CHECK(bus.published == strings{"a#1@0ms", "a#2@0ms", "b#1@0ms"}); // not after 30 s
 }
 
 namespace {

@@ -122,6 +122,12 @@ public:
         return release_impl(m_table, std::move(relay), id, std::move(error));
     }
 
+    /// Ends every lease `relay` holds (its messages are pending again, attempts unchanged):
+    /// for a relay starting again under the id it had before a crash. Returns how many.
+    [[nodiscard]] task<std::size_t> release_leases(std::string relay) {
+        return release_leases_impl(m_table, std::move(relay));
+    }
+
     [[nodiscard]] task<outbox_stats> stats() { return stats_impl(m_table); }
 
     [[nodiscard]] task<std::size_t> purge_published(duration age) {
@@ -230,6 +236,20 @@ private:
             e->message.last_error = std::move(error_text);
         }
         co_return;
+    }
+
+    static task<std::size_t> release_leases_impl(std::shared_ptr<table_type> t, std::string relay) {
+        std::size_t released = 0;
+        {
+            std::lock_guard lock(t->m_storage->mutex);
+            for (auto& e : t->m_entries) {
+                if (e.message.status == outbox_status::pending && e.claimed_by == relay) {
+                    e.claimed_by.clear();
+                    ++released;
+                }
+            }
+        }
+        co_return released;
     }
 
     static task<outbox_stats> stats_impl(std::shared_ptr<table_type> t) {

@@ -73,6 +73,10 @@ struct outbox_relay_options {
 /// `run_once()`: one round (claim, publish, mark, purge); returns how many were published.
 /// `run()`: rounds until stopped: after a round that found nothing, it waits for an enqueue
 /// notification (stores that offer `on_enqueue`) or `poll_interval`, whichever comes first.
+/// Before its first round, `run()` ends the leases its `relay_id` still holds (stores that
+/// offer `release_leases(relay)`): they are a crashed earlier run's (ids are unique among
+/// live relays), whose messages would otherwise wait for the lease to end, holding their
+/// aggregates' later messages back.
 /// Ends with `eddy::operation_cancelled` when its stop token is stopped.
 /// Observable: `published()` (messages published by this relay), the store's `stats()` for
 /// pending count and oldest pending age.
@@ -186,6 +190,10 @@ private:
     static task<void> wait_for_enqueue(std::shared_ptr<async_event> wake) { co_await wake->wait(); }
 
     static task<void> loop(outbox_relay* self) {
+        if constexpr (requires { self->m_store->release_leases(std::string()); }) {
+            co_await self->m_scheduler->schedule();
+            (void)co_await self->m_store->release_leases(self->m_options.relay_id);
+        }
         for (;;) {
             const std::size_t n = co_await round(self);
             if (n == 0) {

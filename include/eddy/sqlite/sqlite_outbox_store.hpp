@@ -163,6 +163,23 @@ public:
         return write_void(m_storage.engine(), std::move(f));
     }
 
+    /// Ends every lease `relay` holds (its messages are pending again, attempts unchanged):
+    /// for a relay starting again under the id it had before its process died. Returns how
+    /// many.
+    [[nodiscard]] task<std::size_t> release_leases(std::string relay) {
+        return detail::sqlite_engine::write<std::size_t>(
+            m_storage.engine(),
+            [s = m_state, relay = std::move(relay)](detail::connection& c) {
+                c.cached("UPDATE eddy_outbox SET claimed_by = '', lease_until = 0 "
+                         "WHERE outbox = ? AND claimed_by = ? AND published_at IS NULL")
+                    .bind(1, s->name)
+                    .bind(2, relay)
+                    .run();
+                return static_cast<std::size_t>(c.changes());
+            },
+            false);
+    }
+
     [[nodiscard]] task<outbox_stats> stats() {
         return detail::sqlite_engine::read<outbox_stats>(
             m_storage.engine(),

@@ -111,7 +111,8 @@ void idempotency_store_conformance(MakeFixture make) {
                           Catch::Contains("ttl must be positive"));
         CHECK_THROWS_WITH(eddy::sync_wait(f->keys.complete("k", "r")),
                           Catch::Contains("not in progress"));
-        CHECK_THROWS_WITH(eddy::sync_wait(f->keys.abandon("k")), Catch::Contains("not in progress"));
+        CHECK_THROWS_WITH(eddy::sync_wait(f->keys.abandon("k")),
+                          Catch::Contains("not in progress"));
         (void)call(f->keys, "k1", "fp", 1h, "book");
         CHECK_THROWS_WITH(eddy::sync_wait(f->keys.complete("k1", "r")),
                           Catch::Contains("not in progress"));

@@ -166,6 +166,19 @@ void outbox_store_conformance(MakeFixture make) {
               eddy::outbox_stats{0, std::chrono::system_clock::time_point{}, 1});
     }
 
+    if constexpr (requires(decltype(fixture_type::outbox)& o) { o.release_leases("r"); }) {
+        SECTION("release_leases ends one relay's leases, not another's") {
+            auto f = make();
+            enqueue_committed(*f, {message("a", 1), message("b", 1), message("c", 1)});
+            REQUIRE(eddy::sync_wait(f->outbox.claim("r1", 2, 1min)).size() == 2);
+            REQUIRE(eddy::sync_wait(f->outbox.claim("r2", 1, 1min)).size() == 1);
+            CHECK(eddy::sync_wait(f->outbox.release_leases("r1")) == 2);
+            const auto again = eddy::sync_wait(f->outbox.claim("r1", 10, 1min));
+            CHECK(names(again) == strings{"a#1", "b#1"}); // c#1 stays r2's
+            CHECK(again[0].attempts == 0);
+        }
+    }
+
     SECTION("bad input is an eddy::error and applies nothing") {
         auto f = make();
         auto unit = f->storage.begin();

@@ -1,0 +1,80 @@
+// examples/payments/backend.hpp - where the payment system keeps its data: in memory, or in
+// SQLite files (one per service, as separate services would have separate databases). The
+// services and the orchestrator are written against eddy's storage concepts only; a backend
+// names the store types and opens them.
+#pragma once
+
+#include <filesystem> // std::filesystem::create_directories
+#include <string>     // std::string
+
+#include <eddy/core/thread_pool.hpp>
+#include <eddy/es/memory_event_store.hpp>
+#include <eddy/es/memory_storage.hpp>
+#include <eddy/outbox/memory_idempotency_store.hpp>
+#include <eddy/outbox/memory_inbox_store.hpp>
+#include <eddy/outbox/memory_outbox_store.hpp>
+#include <eddy/saga/memory_saga_log.hpp>
+#include <eddy/sqlite/sqlite_event_store.hpp>
+#include <eddy/sqlite/sqlite_idempotency_store.hpp>
+#include <eddy/sqlite/sqlite_inbox_store.hpp>
+#include <eddy/sqlite/sqlite_outbox_store.hpp>
+#include <eddy/sqlite/sqlite_saga_log.hpp>
+#include <eddy/sqlite/sqlite_storage.hpp>
+
+namespace payments {
+
+/// Everything in memory: gone when the process ends (tests, benchmarks).
+struct memory_backend {
+    using storage_type = eddy::memory_storage;
+    template <class Events>
+    using event_store = eddy::memory_event_store<Events>;
+    template <class Payload>
+    using outbox_store = eddy::memory_outbox_store<Payload>;
+    using inbox_store = eddy::memory_inbox_store;
+    using keys_type = eddy::memory_idempotency_store<std::string>;
+    template <class Ctx>
+    using saga_log = eddy::memory_saga_log<Ctx>;
+
+    explicit memory_backend(eddy::thread_pool&) {}
+    storage_type open(const std::string&) const { return {}; }
+    keys_type keys(const storage_type&) const { return {}; }
+    template <class Ctx>
+    saga_log<Ctx> saga_log_of(const storage_type&) const {
+        return {};
+    }
+};
+
+/// SQLite files `<directory>/<database>.db` (created when missing): a re-run on the same
+/// directory continues where the last one stopped. synchronous=NORMAL: in WAL mode a killed
+/// process loses nothing the OS was handed; only an OS crash or power loss could lose the last
+/// commits (FULL would fsync each group commit).
+struct sqlite_backend {
+    using storage_type = eddy::sqlite_storage;
+    template <class Events>
+    using event_store = eddy::sqlite_event_store<Events>;
+    template <class Payload>
+    using outbox_store = eddy::sqlite_outbox_store<Payload>;
+    using inbox_store = eddy::sqlite_inbox_store;
+    using keys_type = eddy::sqlite_idempotency_store<std::string>;
+    template <class Ctx>
+    using saga_log = eddy::sqlite_saga_log<Ctx>;
+
+    sqlite_backend(std::string dir, eddy::thread_pool& p) : directory(std::move(dir)), pool(&p) {
+        std::filesystem::create_directories(directory);
+    }
+    storage_type open(const std::string& database) const {
+        eddy::sqlite_options o;
+        o.synchronous = eddy::sqlite_options::sync::normal;
+        return storage_type(directory + "/" + database + ".db", *pool, o);
+    }
+    keys_type keys(const storage_type& s) const { return keys_type(s, "order-placement"); }
+    template <class Ctx>
+    saga_log<Ctx> saga_log_of(const storage_type& s) const {
+        return saga_log<Ctx>(s, "orders");
+    }
+
+    std::string directory;
+    eddy::thread_pool* pool;
+};
+
+} // namespace payments
