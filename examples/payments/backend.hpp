@@ -8,18 +8,22 @@
 #include <string>     // std::string
 
 #include <eddy/core/thread_pool.hpp>
+#include <eddy/es/memory_checkpoint_store.hpp>
 #include <eddy/es/memory_event_store.hpp>
 #include <eddy/es/memory_storage.hpp>
 #include <eddy/outbox/memory_idempotency_store.hpp>
 #include <eddy/outbox/memory_inbox_store.hpp>
 #include <eddy/outbox/memory_outbox_store.hpp>
 #include <eddy/saga/memory_saga_log.hpp>
+#include <eddy/sqlite/sqlite_checkpoint_store.hpp>
 #include <eddy/sqlite/sqlite_event_store.hpp>
 #include <eddy/sqlite/sqlite_idempotency_store.hpp>
 #include <eddy/sqlite/sqlite_inbox_store.hpp>
 #include <eddy/sqlite/sqlite_outbox_store.hpp>
 #include <eddy/sqlite/sqlite_saga_log.hpp>
 #include <eddy/sqlite/sqlite_storage.hpp>
+
+#include "order_view.hpp"
 
 namespace payments {
 
@@ -34,6 +38,8 @@ struct memory_backend {
     using keys_type = eddy::memory_idempotency_store<std::string>;
     template <class Ctx>
     using saga_log = eddy::memory_saga_log<Ctx>;
+    using checkpoint_store = eddy::memory_checkpoint_store;
+    using order_view = memory_order_view;
 
     explicit memory_backend(eddy::thread_pool&) {}
     storage_type open(const std::string&) const { return {}; }
@@ -42,6 +48,7 @@ struct memory_backend {
     saga_log<Ctx> saga_log_of(const storage_type&) const {
         return {};
     }
+    order_view view_of(const storage_type&) const { return {}; }
 };
 
 /// SQLite files `<directory>/<database>.db` (created when missing): a re-run on the same
@@ -58,6 +65,8 @@ struct sqlite_backend {
     using keys_type = eddy::sqlite_idempotency_store<std::string>;
     template <class Ctx>
     using saga_log = eddy::sqlite_saga_log<Ctx>;
+    using checkpoint_store = eddy::sqlite_checkpoint_store;
+    using order_view = sqlite_order_view;
 
     sqlite_backend(std::string dir, eddy::thread_pool& p) : directory(std::move(dir)), pool(&p) {
         std::filesystem::create_directories(directory);
@@ -72,6 +81,7 @@ struct sqlite_backend {
     saga_log<Ctx> saga_log_of(const storage_type& s) const {
         return saga_log<Ctx>(s, "orders");
     }
+    order_view view_of(const storage_type& s) const { return order_view(s); }
 
     std::string directory;
     eddy::thread_pool* pool;

@@ -50,6 +50,31 @@ int print(const payments::report& r) {
     return r.consistent() ? 0 : 1;
 }
 
+int print_orders(const std::vector<payments::order_row>& rows, std::size_t limit) {
+    std::printf("%-12s %-14s %-8s %4s %10s  %-10s %s\n", "order", "customer", "sku", "qty", "cents",
+                "status", "reason");
+    for (std::size_t i = 0; i < rows.size() && i < limit; ++i) {
+        const auto& r = rows[i];
+        std::printf("%-12s %-14s %-8s %4d %10ld  %-10s %s\n", r.order_id.c_str(),
+                    r.customer.c_str(), r.sku.c_str(), r.quantity, r.amount_cents, r.status.c_str(),
+                    r.reason.c_str());
+    }
+    std::printf("%zu orders%s\n", rows.size(),
+                rows.size() > limit ? " (the first ones shown: --limit)" : "");
+    return 0;
+}
+
+int print_replay(const payments::replay_report& r) {
+    std::printf("read model rebuilt from the order events (up to position %llu): %zu orders\n",
+                static_cast<unsigned long long>(r.events), r.rows);
+    for (const auto& line : r.differences) {
+        std::printf("  differs: %s\n", line.c_str());
+    }
+    std::printf("%s\n", r.differences.empty() ? "IDENTICAL to the read model it replaced"
+                                              : "DIFFERENT from the read model it replaced");
+    return r.differences.empty() ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -58,9 +83,17 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     payments::run_options options;
     options.store = "sqlite:payments-data";
+    const auto store_is_valid = [](const std::string& s) {
+        return s == "memory" || (s.rfind("sqlite:", 0) == 0 && s.size() > 7)
+                   ? std::string()
+                   : "must be memory or sqlite:DIRECTORY, not '" + s + "'";
+    };
+    const char* store_help = "where the data lives: sqlite:DIRECTORY (one SQLite file per "
+                             "service; a run on an earlier run's directory continues it) or "
+                             "memory";
     bool quiet = false;
     auto* run = app.add_subcommand("run", "place orders and run them to the end, then report");
-    run->add_option("--orders", options.orders, "orders to place")
+    run->add_option("--orders", options.orders, "orders order-1..N (those placed already are kept)")
         ->check(CLI::Range(1, 10'000'000));
     run->add_option("--concurrency", options.concurrency, "sagas in flight at once")
         ->check(CLI::Range(1, 100'000));
@@ -78,24 +111,52 @@ int main(int argc, char** argv) {
     run->add_option("--duplicate-rate", options.failures.duplicate,
                     "share of orders placed twice by a retrying client")
         ->check(CLI::Range(0.0, 1.0));
-    run->add_option("--store", options.store,
-                    "where the data lives: sqlite:DIRECTORY (one SQLite file per service; a run "
-                    "on an earlier run's directory continues it) or memory")
+    run->add_option("--store", options.store, store_help)
         ->capture_default_str()
-        ->check(
-            [](const std::string& s) {
-                return s == "memory" || (s.rfind("sqlite:", 0) == 0 && s.size() > 7)
-                           ? std::string()
-                           : "must be memory or sqlite:DIRECTORY, not '" + s + "'";
-            },
-            "memory|sqlite:DIRECTORY");
+        ->check(store_is_valid, "memory|sqlite:DIRECTORY");
     run->add_flag("--quiet", quiet, "no progress bar");
+
+    std::string query_store = options.store;
+    std::string status;
+    std::size_t limit = 20;
+    auto* orders = app.add_subcommand("orders", "list orders from the read model");
+    orders->add_option("--store", query_store, "an earlier run's sqlite:DIRECTORY")
+        ->capture_default_str();
+    orders->add_option("--status", status, "only orders in this status")
+        ->check(CLI::IsMember({"placed", "confirmed", "cancelled"}));
+    orders->add_option("--limit", limit, "show at most this many")->capture_default_str();
+
+    auto* replay = app.add_subcommand(
+        "replay", "rebuild the read model from the order events and compare it with the old one");
+    replay->add_option("--store", query_store, "an earlier run's sqlite:DIRECTORY")
+        ->capture_default_str();
+
+    std::string saga_id;
+    auto* saga = app.add_subcommand("saga", "the orchestrator's sagas");
+    saga->require_subcommand(1);
+    auto* show = saga->add_subcommand("show", "a saga's status and every transition of its log");
+    show->add_option("ID", saga_id, "the saga's id (the order id, e.g. order-7)")->required();
+    show->add_option("--store", query_store, "an earlier run's sqlite:DIRECTORY")
+        ->capture_default_str();
+
     CLI11_PARSE(app, argc, argv);
 
-    if (!quiet) {
-        options.progress = print_progress;
-    }
     try {
+        if (*orders) {
+            return print_orders(payments::list_orders(query_store, status), limit);
+        }
+        if (*replay) {
+            return print_replay(payments::replay(query_store));
+        }
+        if (*show) {
+            for (const auto& line : payments::show_saga(query_store, saga_id)) {
+                std::printf("%s\n", line.c_str());
+            }
+            return 0;
+        }
+        if (!quiet) {
+            options.progress = print_progress;
+        }
         return print(payments::run(options));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "payments: %s\n", e.what());

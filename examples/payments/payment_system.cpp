@@ -5,9 +5,13 @@
 // orders, ends every saga (those an earlier, killed run left too) and reports.
 
 #include <algorithm>     // std::sort
-#include <chrono>        // std::chrono::steady_clock
+#include <chrono>        // std::chrono::steady_clock, std::chrono::system_clock
 #include <cstddef>       // std::size_t
+#include <cstdint>       // std::uint64_t
+#include <cstdio>        // std::snprintf
+#include <ctime>         // std::time_t, std::tm, gmtime_r
 #include <exception>     // std::exception_ptr, std::current_exception, std::rethrow_exception
+#include <filesystem>    // std::filesystem::exists
 #include <map>           // std::map
 #include <memory>        // std::shared_ptr, std::make_shared
 #include <mutex>         // std::mutex, std::lock_guard
@@ -27,6 +31,7 @@
 #include <eddy/core/sync_wait.hpp>
 #include <eddy/core/thread_pool.hpp>
 #include <eddy/es/concurrency_conflict.hpp>
+#include <eddy/es/projector.hpp>
 #include <eddy/outbox/append_with_outbox.hpp>
 #include <eddy/outbox/memory_idempotency_store.hpp>
 #include <eddy/outbox/outbox_relay.hpp>
@@ -107,8 +112,8 @@ struct system {
 
     system(eddy::thread_pool& p, const B& b, run_options o)
         : pool(p), options(std::move(o)), bus(p), order_storage(b.open("orders")),
-          placement_keys(b.keys(order_storage)), payment(b, options.failures),
-          inventory(b, options.stock_per_sku), shipping(b),
+          placement_keys(b.keys(order_storage)), view(b.view_of(order_storage)),
+          payment(b, options.failures), inventory(b, options.stock_per_sku), shipping(b),
           saga_log(b.template saga_log_of<order_ctx>(order_storage)), coordinator(p, saga_log),
           in_flight(static_cast<std::ptrdiff_t>(options.concurrency)),
           saga_def(order_saga_definition(this)) {}
@@ -121,6 +126,10 @@ struct system {
     typename B::template event_store<order_events> order_events_store{order_storage};
     typename B::template outbox_store<placed_notice> order_outbox{order_storage};
     typename B::keys_type placement_keys;
+    typename B::checkpoint_store checkpoints{order_storage};
+    typename B::order_view view;
+    eddy::projector<typename B::template event_store<order_events>, typename B::checkpoint_store>
+        projector{order_events_store, checkpoints};
     // services
     payment_service<B> payment;
     inventory_service<B> inventory;
@@ -392,6 +401,10 @@ struct on_reply {
     }
 };
 
+inline eddy::task<void> discard_position(eddy::task<std::uint64_t> t) {
+    (void)co_await std::move(t);
+}
+
 inline eddy::task<void> until_stopped(eddy::task<void> t) {
     try {
         co_await std::move(t);
@@ -473,6 +486,7 @@ eddy::task<void> drive(system<B>* sys) {
     co_await sys->inventory.rebuild();
     co_await sys->shipping.rebuild();
     sys->coordinator.add(sys->saga_def); // for the sagas an earlier run left to resume
+    co_await sys->view.create();
     auto& bus = sys->bus;
     bus.template create_topic<placed_notice>("orders", {.partitions = 4});
     // Commands are keyed by order: per-order order is all the payment and shipping services
@@ -514,6 +528,9 @@ eddy::task<void> drive(system<B>* sys) {
     relays.spawn(until_stopped(eddy::with_stop_token(payment_relay.run(), stop.get_token())));
     relays.spawn(until_stopped(eddy::with_stop_token(inventory_relay.run(), stop.get_token())));
     relays.spawn(until_stopped(eddy::with_stop_token(shipping_relay.run(), stop.get_token())));
+    // The query side, live: the read model follows the order events as they commit.
+    relays.spawn(until_stopped(
+        eddy::with_stop_token(discard_position(sys->projector.run(sys->view)), stop.get_token())));
 
     std::exception_ptr failure;
     try {
@@ -547,6 +564,7 @@ eddy::task<void> drive(system<B>* sys) {
     if (failure) {
         std::rethrow_exception(failure);
     }
+    (void)co_await sys->projector.catch_up(sys->view); // what the live run had not reached
 }
 
 template <class B>
@@ -556,27 +574,15 @@ report run_on(const B& backend, eddy::thread_pool& pool, run_options options) {
     eddy::sync_wait(drive(&sys));
     report rep;
     rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    // Outcomes over every order in the store, from the orders' events: the read model of the
-    // orders (confirmed orders' amounts) as a projection of them.
-    std::map<std::string, long> amounts;
-    std::map<std::string, int> state; // 0 placed, 1 confirmed, 2 cancelled
-    const auto history = eddy::sync_wait(eddy::to_vector(sys.order_events_store.read_all()));
-    for (const auto& e : history) {
-        if (const auto* p = std::get_if<order_placed>(&e.payload)) {
-            amounts[e.stream_id] = p->amount_cents;
-            state[e.stream_id] = 0;
-        } else if (std::holds_alternative<order_confirmed>(e.payload)) {
-            rep.read_model_paid_cents += amounts[e.stream_id];
-            state[e.stream_id] = 1;
-        } else {
-            state[e.stream_id] = 2;
-        }
-    }
-    rep.orders = state.size();
-    for (const auto& [order, s] : state) {
-        rep.completed += s == 1 ? 1 : 0;
-        rep.compensated += s == 2 ? 1 : 0;
-        rep.stuck += s == 0 ? 1 : 0;
+    // Outcomes over every order in the store, from the read model (the projection of the
+    // order events); the ledger is checked against its confirmed orders' amounts.
+    const auto rows = eddy::sync_wait(sys.view.rows());
+    rep.orders = rows.size();
+    for (const auto& row : rows) {
+        rep.completed += row.status == "confirmed" ? 1 : 0;
+        rep.compensated += row.status == "cancelled" ? 1 : 0;
+        rep.stuck += row.status == "placed" ? 1 : 0;
+        rep.read_model_paid_cents += row.status == "confirmed" ? row.amount_cents : 0;
     }
     rep.resumed = sys.recovered;
     const auto [net, most] = sys.payment.ledger();
@@ -597,6 +603,129 @@ report run_on(const B& backend, eddy::thread_pool& pool, run_options options) {
         rep.p99_ms = sys.latencies_ms[sys.latencies_ms.size() * 99 / 100];
     }
     return rep;
+}
+
+namespace {
+
+// The SQLite backend of a store that earlier runs wrote: the commands other than `run` read it.
+sqlite_backend persisted(const std::string& store, eddy::thread_pool& pool) {
+    if (store == "memory") {
+        throw std::invalid_argument("the memory store keeps nothing between runs: give the "
+                                    "sqlite:DIRECTORY of an earlier run");
+    }
+    if (store.rfind("sqlite:", 0) != 0 || store.size() <= 7) {
+        throw std::invalid_argument("unknown store '" + store + "': use sqlite:DIRECTORY");
+    }
+    const std::string dir = store.substr(7);
+    if (!std::filesystem::exists(dir + "/orders.db")) {
+        throw std::invalid_argument("no payment system data in '" + dir +
+                                    "': run `payments run --store " + store + "` first");
+    }
+    return sqlite_backend(dir, pool);
+}
+
+std::string time_of(std::chrono::system_clock::time_point t) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[32];
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+    std::snprintf(text, sizeof text, "%02d:%02d:%02d.%03d", utc.tm_hour, utc.tm_min, utc.tm_sec,
+                  static_cast<int>(ms));
+    return text;
+}
+
+} // namespace
+
+std::vector<order_row> list_orders(const std::string& store, const std::string& status) {
+    if (!status.empty() && status != "placed" && status != "confirmed" && status != "cancelled") {
+        throw std::invalid_argument("unknown status '" + status +
+                                    "': use placed, confirmed or cancelled");
+    }
+    eddy::thread_pool pool(1);
+    const sqlite_backend b = persisted(store, pool);
+    sqlite_order_view view(b.open("orders"));
+    eddy::sync_wait(view.create());
+    std::vector<order_row> rows = eddy::sync_wait(view.rows());
+    if (!status.empty()) {
+        std::erase_if(rows, [&](const order_row& r) { return r.status != status; });
+    }
+    return rows;
+}
+
+replay_report replay(const std::string& store) {
+    eddy::thread_pool pool(1);
+    const sqlite_backend b = persisted(store, pool);
+    const auto storage = b.open("orders");
+    sqlite_backend::event_store<order_events> events(storage);
+    sqlite_backend::checkpoint_store checkpoints(storage);
+    sqlite_order_view view(storage);
+    eddy::sync_wait(view.create());
+    eddy::projector projector(events, checkpoints);
+    std::map<std::string, order_row> before;
+    for (auto& row : eddy::sync_wait(view.rows())) {
+        before[row.order_id] = std::move(row);
+    }
+    replay_report out;
+    out.events = eddy::sync_wait(projector.replay(view));
+    const auto after = eddy::sync_wait(view.rows());
+    out.rows = after.size();
+    for (const auto& row : after) {
+        const auto it = before.find(row.order_id);
+        if (it == before.end()) {
+            out.differences.push_back(row.order_id + ": missing before, now " + row.status);
+        } else {
+            if (!(it->second == row)) {
+                out.differences.push_back(row.order_id + ": was " + it->second.status +
+                                          ", rebuilt " + row.status);
+            }
+            before.erase(it);
+        }
+    }
+    for (const auto& [id, row] : before) {
+        out.differences.push_back(id + ": " + row.status + " before, absent from the events");
+    }
+    return out;
+}
+
+std::vector<std::string> show_saga(const std::string& store, const std::string& id) {
+    eddy::thread_pool pool(1);
+    const sqlite_backend b = persisted(store, pool);
+    const auto storage = b.open("orders");
+    auto log = b.saga_log_of<order_ctx>(storage);
+    eddy::saga_coordinator<sqlite_backend::saga_log<order_ctx>, eddy::thread_pool> coordinator(pool,
+                                                                                               log);
+    coordinator.add(system<sqlite_backend>::order_saga_definition(nullptr)); // never run here
+    const auto state = eddy::sync_wait(coordinator.inspect(id));
+    if (!state) {
+        throw std::invalid_argument("no saga '" + id + "' in " + store);
+    }
+    std::vector<std::string> lines;
+    std::string head = "saga " + id + ": " + std::string(eddy::to_string(state->status));
+    const bool ended = state->status == eddy::saga_status::completed ||
+                       state->status == eddy::saga_status::compensated;
+    if (!ended && !state->current_step.empty()) {
+        head += ", at step " + state->current_step;
+    }
+    if (!state->cause.empty()) {
+        head += " (" + state->cause + ")";
+    }
+    lines.push_back(head);
+    const auto& ctx = state->context;
+    lines.push_back("  order " + ctx.order_id + ": " + std::to_string(ctx.quantity) + " x " +
+                    ctx.sku + ", " + std::to_string(ctx.amount_cents) + " cents");
+    for (const auto& t : state->history.transitions) {
+        std::string line = "  " + time_of(t.at) + "  " + std::string(eddy::to_string(t.kind));
+        if (!t.step.empty()) {
+            line += " " + t.step + " #" + std::to_string(t.attempt);
+        }
+        if (!t.error.empty()) {
+            line += ": " + t.error;
+        }
+        lines.push_back(std::move(line));
+    }
+    return lines;
 }
 
 report run(run_options options) {

@@ -57,9 +57,42 @@ struct report {
     }
 };
 
+/// One row of the orders' read model.
+struct order_row {
+    std::string order_id;
+    std::string customer;
+    std::string sku;
+    int quantity = 0;
+    long amount_cents = 0;
+    std::string status; ///< placed, confirmed or cancelled
+    std::string reason; ///< why it was cancelled
+
+    friend bool operator==(const order_row&, const order_row&) = default;
+};
+
+/// What `replay` found: the events read, the rows rebuilt, and how the rebuilt read model
+/// differs from the one it replaced (one line per order that differs).
+struct replay_report {
+    std::uint64_t events = 0;
+    std::size_t rows = 0;
+    std::vector<std::string> differences;
+};
+
 /// Runs the whole system (orders placed, every saga run to its end) and reports over every
 /// order in the store. Bad options (an unknown store): std::invalid_argument. The system
 /// lives in payment_system.cpp, compiled once for the program and its tests.
 report run(run_options options);
+
+/// The read model's rows (`status` empty: all) of a store's earlier runs. The memory store
+/// keeps nothing between runs: std::invalid_argument.
+std::vector<order_row> list_orders(const std::string& store, const std::string& status);
+
+/// Rebuilds the read model from the order events (from position 1) and compares it with the
+/// one it replaced.
+replay_report replay(const std::string& store);
+
+/// The saga of an order, as lines: its status, then every transition its log holds. An unknown
+/// id: std::invalid_argument.
+std::vector<std::string> show_saga(const std::string& store, const std::string& id);
 
 } // namespace payments

@@ -2,11 +2,12 @@
 // log, and eddy::saga_history<Ctx>, all of one saga's entries.
 #pragma once
 
-#include <chrono>   // std::chrono::system_clock
-#include <cstddef>  // std::size_t
-#include <optional> // std::optional
-#include <string>   // std::string
-#include <vector>   // std::vector
+#include <chrono>      // std::chrono::system_clock
+#include <cstddef>     // std::size_t
+#include <optional>    // std::optional
+#include <string>      // std::string
+#include <string_view> // std::string_view
+#include <vector>      // std::vector
 
 namespace eddy {
 
@@ -29,6 +30,41 @@ enum class saga_transition_kind {
     saga_parked,                 ///< stuck: a step after the pivot was given up
     saga_resumed,                ///< an operator resumed a stuck saga
 };
+
+/// The kind's name, e.g. "step_started" (how the SQLite log stores it, and what tools print).
+[[nodiscard]] constexpr std::string_view to_string(saga_transition_kind k) noexcept {
+    switch (k) {
+    case saga_transition_kind::saga_started:
+        return "saga_started";
+    case saga_transition_kind::step_started:
+        return "step_started";
+    case saga_transition_kind::step_completed:
+        return "step_completed";
+    case saga_transition_kind::step_attempt_failed:
+        return "step_attempt_failed";
+    case saga_transition_kind::step_failed:
+        return "step_failed";
+    case saga_transition_kind::step_outcome_unknown:
+        return "step_outcome_unknown";
+    case saga_transition_kind::compensation_started:
+        return "compensation_started";
+    case saga_transition_kind::compensation_completed:
+        return "compensation_completed";
+    case saga_transition_kind::compensation_attempt_failed:
+        return "compensation_attempt_failed";
+    case saga_transition_kind::saga_completed:
+        return "saga_completed";
+    case saga_transition_kind::saga_compensated:
+        return "saga_compensated";
+    case saga_transition_kind::saga_compensation_failed:
+        return "saga_compensation_failed";
+    case saga_transition_kind::saga_parked:
+        return "saga_parked";
+    case saga_transition_kind::saga_resumed:
+        return "saga_resumed";
+    }
+    return "unknown";
+}
 
 /// True for the kinds that end a saga for good (`saga_completed`, `saga_compensated`).
 [[nodiscard]] constexpr bool is_final(saga_transition_kind k) noexcept {

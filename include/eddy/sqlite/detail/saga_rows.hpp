@@ -1,7 +1,6 @@
 // eddy/sqlite/detail/saga_rows.hpp - the saga tables' SQL on encoded contexts (no template).
 #pragma once
 
-#include <array>       // std::array
 #include <cstddef>     // std::size_t
 #include <cstdint>     // std::int64_t
 #include <optional>    // std::optional
@@ -16,30 +15,14 @@
 
 namespace eddy::detail {
 
-// Kinds are stored by name (readable in the sqlite3 shell); the order follows the enum.
-inline constexpr std::array<std::string_view, 14> saga_kind_names{"saga_started",
-                                                                  "step_started",
-                                                                  "step_completed",
-                                                                  "step_attempt_failed",
-                                                                  "step_failed",
-                                                                  "step_outcome_unknown",
-                                                                  "compensation_started",
-                                                                  "compensation_completed",
-                                                                  "compensation_attempt_failed",
-                                                                  "saga_completed",
-                                                                  "saga_compensated",
-                                                                  "saga_compensation_failed",
-                                                                  "saga_parked",
-                                                                  "saga_resumed"};
-
-inline std::string_view kind_name(saga_transition_kind k) {
-    return saga_kind_names.at(static_cast<std::size_t>(k));
-}
+// Kinds are stored by name (eddy::to_string: readable in the sqlite3 shell).
+inline std::string_view kind_name(saga_transition_kind k) { return to_string(k); }
 
 inline saga_transition_kind kind_of(const std::string& name) {
-    for (std::size_t i = 0; i < saga_kind_names.size(); ++i) {
-        if (saga_kind_names[i] == name) {
-            return static_cast<saga_transition_kind>(i);
+    for (int i = 0; i <= static_cast<int>(saga_transition_kind::saga_resumed); ++i) {
+        const auto k = static_cast<saga_transition_kind>(i);
+        if (to_string(k) == name) {
+            return k;
         }
     }
     throw error("eddy::sqlite_saga_log: unknown transition kind '" + name + "' in the log");
