@@ -139,6 +139,21 @@ int main(int argc, char** argv) {
     show->add_option("--store", query_store, "an earlier run's sqlite:DIRECTORY")
         ->capture_default_str();
 
+    auto* dlq = app.add_subcommand("dlq", "the dead-letter archive");
+    dlq->require_subcommand(1);
+    auto* dlq_list = dlq->add_subcommand("list", "dead letters of earlier runs");
+    dlq_list->add_option("--store", query_store, "an earlier run's sqlite:DIRECTORY")
+        ->capture_default_str();
+    auto* dlq_reprocess = dlq->add_subcommand(
+        "reprocess", "publish dead letters to their topics again, with the system running");
+    dlq_reprocess
+        ->add_option("NUMBER", options.republish,
+                     "dead letters by their number in `dlq list` (none: every one not "
+                     "republished yet)")
+        ->check(CLI::PositiveNumber);
+    dlq_reprocess->add_option("--store", query_store, "an earlier run's sqlite:DIRECTORY")
+        ->capture_default_str();
+
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -153,6 +168,29 @@ int main(int argc, char** argv) {
                 std::printf("%s\n", line.c_str());
             }
             return 0;
+        }
+        if (*dlq_list) {
+            const auto letters = payments::list_dead_letters(query_store);
+            for (const auto& d : letters) {
+                std::printf("#%zu %s key=%s id=%s group=%s attempts=%d republished=%d: %s\n",
+                            d.number, d.topic.c_str(), d.key.c_str(), d.message_id.c_str(),
+                            d.group.c_str(), d.attempts, d.republished, d.error.c_str());
+            }
+            std::printf("%zu dead letters\n", letters.size());
+            return 0;
+        }
+        if (*dlq_reprocess) {
+            (void)payments::list_dead_letters(
+                query_store); // an earlier run's store, or a clear error
+            options.store = query_store;
+            options.orders = 0; // no new orders: only what is left, and the dead letters
+            options.republish_pending = options.republish.empty();
+            const auto r = payments::run(options);
+            for (const auto& line : r.republished) {
+                std::printf("%s\n", line.c_str());
+            }
+            std::printf("%s\n", r.consistent() ? "CONSISTENT" : "INCONSISTENT");
+            return r.consistent() ? 0 : 1;
         }
         if (!quiet) {
             options.progress = print_progress;

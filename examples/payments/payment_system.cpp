@@ -4,7 +4,7 @@
 // shipping services as bus consumers with inboxes, outbox relays, dead letters; run() places
 // orders, ends every saga (those an earlier, killed run left too) and reports.
 
-#include <algorithm>     // std::sort
+#include <algorithm>     // std::sort, std::find, std::any_of, std::none_of
 #include <chrono>        // std::chrono::steady_clock, std::chrono::system_clock
 #include <cstddef>       // std::size_t
 #include <cstdint>       // std::uint64_t
@@ -27,11 +27,13 @@
 #include <eddy/core/async_event.hpp>
 #include <eddy/core/async_scope.hpp>
 #include <eddy/core/async_semaphore.hpp>
+#include <eddy/core/scheduler.hpp>
 #include <eddy/core/stop_token.hpp>
 #include <eddy/core/sync_wait.hpp>
 #include <eddy/core/thread_pool.hpp>
 #include <eddy/es/concurrency_conflict.hpp>
 #include <eddy/es/projector.hpp>
+#include <eddy/es/uuid_v7_generator.hpp>
 #include <eddy/outbox/append_with_outbox.hpp>
 #include <eddy/outbox/memory_idempotency_store.hpp>
 #include <eddy/outbox/outbox_relay.hpp>
@@ -44,6 +46,7 @@
 #include <eddy/stream/to_vector.hpp>
 
 #include "backend.hpp"
+#include "dead_letters.hpp"
 #include "domain.hpp"
 #include "payments.hpp"
 #include "services.hpp"
@@ -113,7 +116,8 @@ struct system {
     system(eddy::thread_pool& p, const B& b, run_options o)
         : pool(p), options(std::move(o)), bus(p), order_storage(b.open("orders")),
           placement_keys(b.keys(order_storage)), view(b.view_of(order_storage)),
-          payment(b, options.failures), inventory(b, options.stock_per_sku), shipping(b),
+          dlq_storage(b.open("dlq")), payment(b, options.failures),
+          inventory(b, options.stock_per_sku), shipping(b),
           saga_log(b.template saga_log_of<order_ctx>(order_storage)), coordinator(p, saga_log),
           in_flight(static_cast<std::ptrdiff_t>(options.concurrency)),
           saga_def(order_saga_definition(this)) {}
@@ -130,6 +134,12 @@ struct system {
     typename B::order_view view;
     eddy::projector<typename B::template event_store<order_events>, typename B::checkpoint_store>
         projector{order_events_store, checkpoints};
+    // the dead-letter archive (dlq.db)
+    typename B::storage_type dlq_storage;
+    typename B::template event_store<dead_letter_events> dlq_events{dlq_storage};
+    std::string run_id = eddy::uuid_v7_generator().next().to_string(); // names this run's letters
+    dead_letter_archive<typename B::template event_store<dead_letter_events>> archive{dlq_events,
+                                                                                      run_id};
     // services
     payment_service<B> payment;
     inventory_service<B> inventory;
@@ -153,6 +163,7 @@ struct system {
     std::vector<double> latencies_ms;
     std::map<std::string, std::chrono::steady_clock::time_point> placed_at;
     std::map<std::string, eddy::saga_status> outcomes;
+    std::vector<std::string> republished;
 
     static eddy::saga<order_ctx> order_saga_definition(system* sys);
 };
@@ -394,6 +405,14 @@ struct on_command {
     eddy::task<void> operator()(const eddy::record<command>& r) const { return svc->handle(r); }
 };
 
+template <class B>
+struct on_dead_letter {
+    system<B>* sys;
+    eddy::task<void> operator()(const eddy::record<command>& r) const {
+        return sys->archive.archive(r);
+    }
+};
+
 struct on_reply {
     reply_router* router;
     eddy::task<void> operator()(const eddy::record<reply>& r) const {
@@ -463,6 +482,67 @@ eddy::task<void> recover(system<B>* sys) {
     }
 }
 
+// Publishes the chosen dead letters to their topics again (with their message ids: a command
+// its service applied meanwhile is answered from its inbox), then waits until each was
+// applied or dead-lettered again, and says which.
+template <class B>
+eddy::task<void> republish(system<B>* sys, std::vector<std::string>* outcomes) {
+    const auto& o = sys->options;
+    std::vector<dead_letter_view> chosen;
+    for (auto& d : co_await sys->archive.list()) {
+        const bool named =
+            std::find(o.republish.begin(), o.republish.end(), d.number) != o.republish.end();
+        if (named || (o.republish_pending && d.republished == 0)) {
+            chosen.push_back(std::move(d));
+        }
+    }
+    for (std::size_t n : o.republish) {
+        if (std::none_of(chosen.begin(), chosen.end(),
+                         [&](const dead_letter_view& d) { return d.number == n; })) {
+            outcomes->push_back("#" + std::to_string(n) + ": no such dead letter");
+        }
+    }
+    for (const auto& d : chosen) {
+        eddy::headers h;
+        h.set(eddy::message_id_header, d.letter.message_id);
+        std::string topic = d.letter.topic;
+        std::string key = d.letter.key;
+        command c = d.letter.cmd;
+        (void)co_await sys->bus.template publish<command>(std::move(topic), std::move(key),
+                                                          std::move(c), std::move(h));
+        co_await sys->archive.mark_republished(d.stream);
+    }
+    const std::map<std::string, service<B>*> services{
+        {"payment", &sys->payment}, {"inventory", &sys->inventory}, {"shipping", &sys->shipping}};
+    for (const auto& d : chosen) {
+        std::string outcome = "no outcome within 10 s";
+        for (int poll = 0; poll < 200; ++poll) {
+            const auto svc = services.find(d.letter.group);
+            bool applied = false;
+            if (svc != services.end()) {
+                applied =
+                    co_await svc->second->inbox.is_processed(d.letter.group, d.letter.message_id);
+            }
+            if (applied) {
+                outcome = "applied";
+                break;
+            }
+            const auto letters = co_await sys->archive.list();
+            const bool again = std::any_of(letters.begin(), letters.end(), [&](const auto& l) {
+                return l.number > d.number && l.letter.message_id == d.letter.message_id &&
+                       l.stream.rfind(sys->run_id, 0) == 0;
+            });
+            if (again) {
+                outcome = "dead-lettered again";
+                break;
+            }
+            co_await eddy::sleep_for(sys->pool, std::chrono::milliseconds(50));
+        }
+        outcomes->push_back("#" + std::to_string(d.number) + " " + d.letter.topic + " " +
+                            d.letter.message_id + ": " + outcome);
+    }
+}
+
 template <class B>
 eddy::task<void> place_all(system<B>* sys) {
     const std::size_t n = sys->options.orders;
@@ -512,6 +592,10 @@ eddy::task<void> drive(system<B>* sys) {
                                                    on_command<B>{&sys->shipping}, service_options));
     subs.push_back(bus.template subscribe<reply>("replies", "orchestrator", on_reply{&sys->router},
                                                  {.max_in_flight = 4}));
+    for (const char* topic : {"payment-commands", "inventory-commands", "shipping-commands"}) {
+        subs.push_back(bus.template subscribe<command>(eddy::dead_letter_topic(topic),
+                                                       "dlq-archive", on_dead_letter<B>{sys}));
+    }
     using std::chrono::milliseconds;
     eddy::outbox_relay order_relay(sys->order_outbox, bus, sys->pool,
                                    {.relay_id = "orders", .poll_interval = milliseconds(50)});
@@ -535,6 +619,7 @@ eddy::task<void> drive(system<B>* sys) {
     std::exception_ptr failure;
     try {
         co_await recover(sys);
+        co_await republish(sys, &sys->republished);
         co_await place_all(sys);
         bool done = false;
         {
@@ -597,6 +682,7 @@ report run_on(const B& backend, eddy::thread_pool& pool, run_options options) {
         rep.dead_letter_lines.push_back(d.topic + " key=" + d.key + ": " + d.error_message);
     }
     rep.dead_letters = rep.dead_letter_lines.size();
+    rep.republished = sys.republished;
     std::sort(sys.latencies_ms.begin(), sys.latencies_ms.end());
     if (!sys.latencies_ms.empty()) {
         rep.p50_ms = sys.latencies_ms[sys.latencies_ms.size() / 2];
@@ -685,6 +771,20 @@ replay_report replay(const std::string& store) {
     }
     for (const auto& [id, row] : before) {
         out.differences.push_back(id + ": " + row.status + " before, absent from the events");
+    }
+    return out;
+}
+
+std::vector<dead_letter_line> list_dead_letters(const std::string& store) {
+    eddy::thread_pool pool(1);
+    const sqlite_backend b = persisted(store, pool);
+    sqlite_backend::event_store<dead_letter_events> events(b.open("dlq"));
+    dead_letter_archive archive(events, "");
+    std::vector<dead_letter_line> out;
+    for (const auto& d : eddy::sync_wait(archive.list())) {
+        out.push_back(dead_letter_line{d.number, d.letter.topic, d.letter.key, d.letter.message_id,
+                                       d.letter.group, d.letter.error, d.letter.attempts,
+                                       d.republished});
     }
     return out;
 }

@@ -27,6 +27,10 @@ struct run_options {
     std::size_t concurrency = 64; ///< sagas in flight at once
     failure_rates failures{};
     int stock_per_sku = 1'000'000;
+    /// Dead letters to publish again once the system runs (their numbers in
+    /// `list_dead_letters`); `republish_pending`: every one not republished yet.
+    std::vector<std::size_t> republish{};
+    bool republish_pending = false;
     std::function<void(std::size_t done, std::size_t total)> progress{};
 };
 
@@ -48,6 +52,7 @@ struct report {
     double seconds = 0;
     double p50_ms = 0;
     double p99_ms = 0;
+    std::vector<std::string> republished; ///< what became of each dead letter published again
 
     /// The exactly-once checks of the demo.
     [[nodiscard]] bool consistent() const {
@@ -90,6 +95,21 @@ std::vector<order_row> list_orders(const std::string& store, const std::string& 
 /// Rebuilds the read model from the order events (from position 1) and compares it with the
 /// one it replaced.
 replay_report replay(const std::string& store);
+
+/// One archived dead letter (`payments dlq list`).
+struct dead_letter_line {
+    std::size_t number = 0; ///< 1, 2, ... in archive order
+    std::string topic;
+    std::string key;
+    std::string message_id;
+    std::string group; ///< the consumer group that gave up
+    std::string error;
+    int attempts = 0;
+    int republished = 0; ///< times published again since
+};
+
+/// The dead letters archived by a store's earlier runs.
+std::vector<dead_letter_line> list_dead_letters(const std::string& store);
 
 /// The saga of an order, as lines: its status, then every transition its log holds. An unknown
 /// id: std::invalid_argument.

@@ -177,6 +177,11 @@ public:
             if (happens(c.order_id, 1, m_rates.decline)) {
                 return reply{{}, false, "card declined"};
             }
+            if (m_refunded.contains(c.order_id)) {
+                // A charge arriving after its saga refunded (a dead letter published again):
+                // applying it would charge a cancelled order.
+                return reply{{}, false, "order refunded already"};
+            }
         }
         return reply{}; // a refund returns whatever was charged (nothing if nothing was)
     }
@@ -224,6 +229,9 @@ public:
         : service<Backend>("inventory", b), m_stock_each(stock_per_sku) {}
 
     reply decide(const command& c) override {
+        if (c.kind == "reserve" && m_released.contains(c.order_id)) {
+            return reply{{}, false, "order released already"}; // a late reservation
+        }
         if (c.kind == "reserve" && stock_of(c.sku) - m_taken[c.sku] < c.quantity) {
             return reply{{}, false, "out of stock"};
         }
@@ -240,7 +248,8 @@ public:
             m_reserved[c.order_id] = c.quantity;
             return;
         }
-        const auto it = m_reserved.find(c.order_id); // release
+        m_released.insert(c.order_id); // release
+        const auto it = m_reserved.find(c.order_id);
         if (it != m_reserved.end()) {
             m_taken[c.sku] -= it->second;
             m_reserved.erase(it);
@@ -258,6 +267,7 @@ private:
     int m_stock_each;
     std::map<std::string, int> m_taken;
     std::map<std::string, int> m_reserved;
+    std::set<std::string> m_released;
 };
 
 template <class Backend>
