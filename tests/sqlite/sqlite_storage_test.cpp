@@ -301,7 +301,7 @@ TEST_CASE("sqlite_storage: bad files and paths are clear errors", "[sqlite][sqli
             FAIL("no sqlite_schema_too_new");
         } catch (const eddy::sqlite_schema_too_new& e) {
             REQUIRE(e.found() == 99);
-            REQUIRE(e.known() == 2);
+            REQUIRE(e.known() == eddy::detail::sqlite_schema_version);
             REQUIRE_THAT(e.what(), Catch::Contains("99") && Catch::Contains(path));
         }
         REQUIRE(pragma(path, "SELECT version FROM eddy_schema_version") == "99");
