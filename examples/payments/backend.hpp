@@ -43,6 +43,7 @@ struct memory_backend {
 
     explicit memory_backend(eddy::thread_pool&) {}
     storage_type open(const std::string&) const { return {}; }
+    storage_type open(const std::string&, eddy::thread_pool&) const { return {}; }
     keys_type keys(const storage_type&) const { return {}; }
     template <class Ctx>
     saga_log<Ctx> saga_log_of(const storage_type&) const {
@@ -71,10 +72,12 @@ struct sqlite_backend {
     sqlite_backend(std::string dir, eddy::thread_pool& p) : directory(std::move(dir)), pool(&p) {
         std::filesystem::create_directories(directory);
     }
-    storage_type open(const std::string& database) const {
+    storage_type open(const std::string& database) const { return open(database, *pool); }
+    /// The database, its results resumed on `scheduler` (a service's strand).
+    storage_type open(const std::string& database, eddy::thread_pool& scheduler) const {
         eddy::sqlite_options o;
         o.synchronous = eddy::sqlite_options::sync::normal;
-        return storage_type(directory + "/" + database + ".db", *pool, o);
+        return storage_type(directory + "/" + database + ".db", scheduler, o);
     }
     keys_type keys(const storage_type& s) const { return keys_type(s, "order-placement"); }
     template <class Ctx>

@@ -114,6 +114,12 @@ int main(int argc, char** argv) {
     run->add_option("--store", options.store, store_help)
         ->capture_default_str()
         ->check(store_is_valid, "memory|sqlite:DIRECTORY");
+    std::string bus = "memory";
+    run->add_option("--bus", bus,
+                    "the message bus: memory (the in-process event_bus; the services are "
+                    "written against the bus concept, so a distributed bus can take its place)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"memory"}));
     run->add_flag("--quiet", quiet, "no progress bar");
 
     std::string query_store = options.store;

@@ -15,6 +15,7 @@
 
 #include <eddy/bus/record.hpp>
 #include <eddy/core/task.hpp>
+#include <eddy/core/thread_pool.hpp>
 #include <eddy/es/expected_version.hpp>
 #include <eddy/outbox/duplicate_message.hpp>
 #include <eddy/outbox/idempotent.hpp>
@@ -36,21 +37,28 @@ inline bool happens(const std::string& order, std::uint64_t salt, double rate) {
     return static_cast<double>(hash_of(order, salt) % 10'000) < rate * 10'000.0;
 }
 
-/// What every service has: its own storage with an event store (what it did, per order), an
-/// inbox and an outbox of replies; its state is the fold of its events, rebuilt at start.
+/// What every service has: its own strand (a thread of its own: its handlers and storage
+/// results run there, one at a time), its own storage with an event store (what it did, per
+/// order), an inbox and an outbox of replies; its state is the fold of its events, rebuilt at
+/// start.
 template <class Backend>
 class service {
 public:
     using storage_type = typename Backend::storage_type;
 
     service(std::string name, const Backend& backend)
-        : storage(backend.open(name)), events(storage), inbox(storage), outbox(storage),
+        : storage(backend.open(name, m_strand)), events(storage), inbox(storage), outbox(storage),
           m_name(std::move(name)) {}
     service(const service&) = delete;
     service& operator=(const service&) = delete;
     virtual ~service() = default;
 
     [[nodiscard]] const std::string& name() const noexcept { return m_name; }
+
+private:
+    eddy::thread_pool m_strand{1}; // first: the storage resumes on it
+
+public:
     storage_type storage;
     typename Backend::template event_store<service_events> events;
     typename Backend::inbox_store inbox;
@@ -78,6 +86,7 @@ protected:
 
 private:
     static eddy::task<void> rebuild_impl(service* self) {
+        co_await self->m_strand.schedule();
         auto all = self->events.read_all();
         for (;;) {
             auto e = co_await all.next();
@@ -108,6 +117,7 @@ private:
     }
 
     static eddy::task<void> handle_impl(service* self, const eddy::record<command>* r) {
+        co_await self->m_strand.schedule();
         const std::string id = eddy::message_id_of(*r);
         const bool seen = co_await self->inbox.is_processed(self->m_name, id);
         if (seen) {
