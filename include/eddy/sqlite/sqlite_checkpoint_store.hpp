@@ -59,7 +59,7 @@ public:
             detail::save_checkpoint_row(c, name, position);
             return true;
         };
-        return write_void(m_storage.engine(), std::move(f));
+        return detail::sqlite_engine::write_void(m_storage.engine(), std::move(f));
     }
 
     /// Adds the save to `unit` (written when, and only if, the unit commits).
@@ -91,12 +91,6 @@ private:
         std::string name;
         std::uint64_t position;
     };
-
-    static task<void> write_void(std::shared_ptr<detail::sqlite_engine> e,
-                                 std::function<bool(detail::connection&)> f) {
-        task<bool> w = detail::sqlite_engine::write<bool>(std::move(e), std::move(f), false);
-        co_await std::move(w);
-    }
 
     sqlite_storage m_storage;
 };

@@ -110,18 +110,24 @@ public:
     /// Soft-deletes the stream when its version satisfies `expected`; otherwise
     /// `eddy::concurrency_conflict`.
     [[nodiscard]] task<void> delete_stream(std::string stream_id, expected_version expected) {
-        return write_void(m_storage.engine(), [stream_id, expected](detail::connection& c) {
-            detail::delete_stream_row(c, stream_id, expected);
-            return true;
-        });
+        return detail::sqlite_engine::write_void(
+            m_storage.engine(),
+            [stream_id, expected](detail::connection& c) {
+                detail::delete_stream_row(c, stream_id, expected);
+                return true;
+            },
+            true);
     }
 
     /// Replaces the stream's metadata (truncate-before, max count).
     [[nodiscard]] task<void> set_stream_metadata(std::string stream_id, stream_metadata md) {
-        return write_void(m_storage.engine(), [stream_id, md](detail::connection& c) {
-            detail::set_stream_metadata_row(c, stream_id, md);
-            return true;
-        });
+        return detail::sqlite_engine::write_void(
+            m_storage.engine(),
+            [stream_id, md](detail::connection& c) {
+                detail::set_stream_metadata_row(c, stream_id, md);
+                return true;
+            },
+            true);
     }
 
     /// The stream's metadata (all zero when never set).
@@ -185,11 +191,6 @@ private:
             add_append(unit, storage, *codec, std::move(stream_id), expected, std::move(batch));
         commit_result r = co_await storage.commit(std::move(unit));
         co_return r.appends[slot];
-    }
-
-    template <class F>
-    static task<void> write_void(engine_ptr e, F f) {
-        co_await detail::sqlite_engine::write<bool>(std::move(e), std::move(f));
     }
 
     static envelope_type decode(const Codec& codec, detail::stored_event_row& row) {

@@ -91,7 +91,7 @@ public:
                 }
                 return true;
             };
-        return write_void(m_storage.engine(), std::move(f));
+        return detail::sqlite_engine::write_void(m_storage.engine(), std::move(f));
     }
 
     [[nodiscard]] task<void> abandon(std::string key) {
@@ -108,7 +108,7 @@ public:
             }
             return true;
         };
-        return write_void(m_storage.engine(), std::move(f));
+        return detail::sqlite_engine::write_void(m_storage.engine(), std::move(f));
     }
 
     [[nodiscard]] task<std::size_t> purge_expired() {
@@ -190,12 +190,6 @@ private:
             co_return std::nullopt;
         }
         co_return s->codec.template decode_value<Response>(found.response);
-    }
-
-    static task<void> write_void(std::shared_ptr<detail::sqlite_engine> e,
-                                 std::function<bool(detail::connection&)> f) {
-        task<bool> w = detail::sqlite_engine::write<bool>(std::move(e), std::move(f), false);
-        co_await std::move(w);
     }
 
     sqlite_storage m_storage;

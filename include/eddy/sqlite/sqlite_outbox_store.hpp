@@ -150,7 +150,7 @@ public:
             detail::mark_outbox_rows(c, s->name, ids, detail::to_ns(s->now()));
             return true;
         };
-        return write_void(m_storage.engine(), std::move(f));
+        return detail::sqlite_engine::write_void(m_storage.engine(), std::move(f));
     }
 
     [[nodiscard]] task<void> release(std::string relay, uuid id, std::string error) {
@@ -160,7 +160,7 @@ public:
             detail::release_outbox_row(c, s->name, relay, id, error);
             return true;
         };
-        return write_void(m_storage.engine(), std::move(f));
+        return detail::sqlite_engine::write_void(m_storage.engine(), std::move(f));
     }
 
     /// Ends every lease `relay` holds (its messages are pending again, attempts unchanged):
@@ -295,12 +295,6 @@ private:
             out.push_back(decode(*s, row));
         }
         co_return out;
-    }
-
-    static task<void> write_void(std::shared_ptr<detail::sqlite_engine> e,
-                                 std::function<bool(detail::connection&)> f) {
-        task<bool> w = detail::sqlite_engine::write<bool>(std::move(e), std::move(f), false);
-        co_await std::move(w);
     }
 
     sqlite_storage m_storage;

@@ -64,7 +64,7 @@ public:
             detail::start_saga_row(c, log, id, definition, t);
             return true;
         };
-        return write_void(m_storage.engine(), std::move(f));
+        return detail::sqlite_engine::write_void(m_storage.engine(), std::move(f));
     }
 
     [[nodiscard]] task<void> record(std::string id, saga_transition<Ctx> transition) {
@@ -74,7 +74,7 @@ public:
             detail::record_saga_row(c, log, id, t);
             return true;
         };
-        return write_void(m_storage.engine(), std::move(f));
+        return detail::sqlite_engine::write_void(m_storage.engine(), std::move(f));
     }
 
     [[nodiscard]] task<std::optional<saga_history<Ctx>>> load(std::string id) const {
@@ -104,11 +104,6 @@ private:
         }
         out.error = t.error;
         return out;
-    }
-
-    static task<void> write_void(engine_ptr e, std::function<bool(detail::connection&)> f) {
-        task<bool> w = detail::sqlite_engine::write<bool>(std::move(e), std::move(f), false);
-        co_await std::move(w);
     }
 
     static task<std::optional<saga_history<Ctx>>>

@@ -66,7 +66,7 @@ public:
                     .run();
                 return true;
             };
-        return write_void(m_storage.engine(), std::move(f));
+        return detail::sqlite_engine::write_void(m_storage.engine(), std::move(f));
     }
 
     [[nodiscard]] task<std::optional<snapshot<State>>> load_snapshot(std::string stream_id) const {
@@ -82,12 +82,6 @@ private:
         std::uint32_t schema_version = 1;
         std::string state;
     };
-
-    static task<void> write_void(std::shared_ptr<detail::sqlite_engine> e,
-                                 std::function<bool(detail::connection&)> f) {
-        task<bool> w = detail::sqlite_engine::write<bool>(std::move(e), std::move(f), false);
-        co_await std::move(w);
-    }
 
     static task<std::optional<snapshot<State>>> load(std::shared_ptr<detail::sqlite_engine> e,
                                                      std::shared_ptr<const Codec> codec,

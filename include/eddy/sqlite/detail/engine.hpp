@@ -133,6 +133,13 @@ public:
         return run<R>(std::move(e), true, std::move(fn), writes);
     }
 
+    // `write` for the writes whose result is only success (`fn` returns true).
+    static task<void> write_void(std::shared_ptr<sqlite_engine> e,
+                                 std::function<bool(connection&)> fn, bool writes = false) {
+        task<bool> w = write<bool>(std::move(e), std::move(fn), writes);
+        co_await std::move(w);
+    }
+
     // Runs `fn` on the reader thread (no transaction unless `fn` opens one).
     template <class R>
     static task<R> read(std::shared_ptr<sqlite_engine> e, std::function<R(connection&)> fn) {
