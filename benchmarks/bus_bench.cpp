@@ -19,6 +19,9 @@
 //       record stamped with steady_clock at publish; the handler (the bus: a push member on
 //       the 2-thread pool; the channel: a consumer thread) records now - stamp. Counters p50_ns
 //       and p99_ns are percentiles over every record of every iteration.
+//   bus_publish/partitions:1/groups:0/{eddy_bus,channel}
+//       the producer's path alone: bus_items records published to a topic nobody consumes
+//       (the bus), or sent into a channel large enough never to wait, on the calling thread.
 // items_per_second counts records published; `deliveries` (a rate) counts records handled,
 // summed over groups. All report real time (threads).
 
@@ -167,6 +170,28 @@ eddy::task<std::uint64_t> channel_consume(eddy::channel<item>* ch) {
         sum += value->seq;
     }
     co_return sum;
+}
+
+// The producer's path alone: publishes to a topic nobody consumes, on the calling thread.
+void bm_bus_publish(benchmark::State& state) {
+    eddy::thread_pool pool(1);
+    const std::vector<std::string> keys{"key-0"};
+    for (auto _ : state) {
+        pool_bus bus(pool);
+        bus.create_topic<item>("t");
+        eddy::sync_wait(publish_all(&bus, &keys));
+    }
+    state.SetItemsProcessed(state.iterations() * bus_items);
+}
+
+// Its baseline: sends into a channel large enough never to wait.
+void bm_channel_send(benchmark::State& state) {
+    for (auto _ : state) {
+        std::deque<eddy::channel<item>> chs;
+        chs.emplace_back(bus_items);
+        eddy::sync_wait(channel_produce(&chs));
+    }
+    state.SetItemsProcessed(state.iterations() * bus_items);
 }
 
 void bm_channel(benchmark::State& state, int groups) {
@@ -366,6 +391,14 @@ void bm_channel_latency(benchmark::State& state) {
 
 } // namespace
 
+BENCHMARK(bm_bus_publish)
+    ->Name("bus_publish/partitions:1/groups:0/eddy_bus")
+    ->UseRealTime()
+    ->MinTime(0.2);
+BENCHMARK(bm_channel_send)
+    ->Name("bus_publish/partitions:1/groups:0/channel")
+    ->UseRealTime()
+    ->MinTime(0.2);
 BENCHMARK(bm_bus_latency)
     ->Name("bus_latency/partitions:1/groups:1/eddy_bus")
     ->UseRealTime()
