@@ -195,8 +195,7 @@ int main(int argc, char** argv) {
             for (const auto& line : r.republished) {
                 std::printf("%s\n", line.c_str());
             }
-            std::printf("%s\n", r.consistent() ? "CONSISTENT" : "INCONSISTENT");
-            return r.consistent() ? 0 : 1;
+            return print(r); // the whole system's checks after it
         }
         if (!quiet) {
             options.progress = print_progress;
