@@ -93,7 +93,8 @@ TEST_CASE("postgres_event_store: payloads and metadata are columns, readable wit
                   table) == R"(item_added/1/cart-1/1/1/c-9/{"k": "v"})");
     // The row keeps the id of the transaction that wrote it.
     REQUIRE(admin("SELECT xid::text::bigint > 0 FROM " + table) == "t");
-    REQUIRE(admin("SELECT version FROM \"" + schema.name() + "\".schema_version") == "1");
+    REQUIRE(admin("SELECT version FROM \"" + schema.name() + "\".schema_version") ==
+            std::to_string(eddy::detail::pg_schema_version));
 }
 
 TEST_CASE("postgres_event_store: events survive the storage; a new one continues",

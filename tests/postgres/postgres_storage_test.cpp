@@ -181,7 +181,7 @@ TEST_CASE("postgres_storage: a schema newer than this code knows is an error, le
         FAIL("no postgres_schema_too_new");
     } catch (const eddy::postgres_schema_too_new& e) {
         REQUIRE(e.found() == 99);
-        REQUIRE(e.known() == 1);
+        REQUIRE(e.known() == eddy::detail::pg_schema_version);
         REQUIRE_THAT(e.what(), Catch::Contains("99") && Catch::Contains(schema.name()));
     }
     REQUIRE(admin("SELECT version FROM \"" + schema.name() + "\".schema_version") == "99");

@@ -27,7 +27,9 @@ task<void> pg_hop_to(Scheduler* s) {
 } // namespace detail
 
 /// A schema of a PostgreSQL database, the storage the PostgreSQL stores
-/// (`postgres_event_store`, `postgres_checkpoint_store`) attach to; models
+/// (`postgres_event_store`, `postgres_checkpoint_store`, `postgres_outbox_store`,
+/// `postgres_inbox_store`, `postgres_idempotency_store`, `postgres_snapshot_store`,
+/// `postgres_saga_log`) attach to; models
 /// `eddy::unit_of_work_storage`. The constructor connects (`conninfo` is a libpq connection
 /// string, e.g. "host=127.0.0.1 port=5432 dbname=app user=app"), creates or migrates eddy's
 /// tables in `options.schema` (version table `<schema>.schema_version`, forward migrations

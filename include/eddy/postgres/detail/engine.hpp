@@ -8,6 +8,7 @@
 #include <cstdint>    // std::uint64_t
 #include <exception>  // std::exception_ptr, std::rethrow_exception
 #include <functional> // std::function
+#include <map>        // std::map
 #include <memory>     // std::shared_ptr, std::make_shared, std::unique_ptr
 #include <mutex>      // std::mutex, std::lock_guard
 #include <optional>   // std::optional
@@ -50,6 +51,76 @@ private:
     std::shared_ptr<async_event> m_event = std::make_shared<async_event>();
 };
 
+// The outbox stores' `on_enqueue` callbacks of one storage. A commit that enqueued calls those
+// of its outboxes itself, and its NOTIFY (payload "o:<token>:<outbox>") wakes those of the
+// other storages (processes) on the schema; a storage ignores its own token's notifications
+// (it called its callbacks already).
+class pg_outbox_listeners {
+public:
+    explicit pg_outbox_listeners(std::string token) : m_token(std::move(token)) {}
+
+    [[nodiscard]] const std::string& token() const noexcept { return m_token; }
+    // The NOTIFY payload of an enqueue into `outbox`.
+    [[nodiscard]] std::string payload(const std::string& outbox) const {
+        return "o:" + m_token + ":" + outbox;
+    }
+
+    std::uint64_t add(std::string outbox, std::function<void()> f) {
+        std::lock_guard lock(m_mutex);
+        const std::uint64_t id = ++m_next;
+        m_entries.emplace(
+            id, entry{std::move(outbox), std::make_shared<std::function<void()>>(std::move(f))});
+        return id;
+    }
+    void remove(std::uint64_t id) {
+        std::lock_guard lock(m_mutex);
+        m_entries.erase(id);
+    }
+
+    // Calls the callbacks of `outboxes` (each once), outside the lock.
+    void call(const std::vector<std::string>& outboxes, bool all = false) {
+        std::vector<std::shared_ptr<std::function<void()>>> due;
+        {
+            std::lock_guard lock(m_mutex);
+            for (const auto& [id, e] : m_entries) {
+                if (all ||
+                    std::find(outboxes.begin(), outboxes.end(), e.outbox) != outboxes.end()) {
+                    due.push_back(e.f);
+                }
+            }
+        }
+        for (const auto& f : due) {
+            (*f)();
+        }
+    }
+
+    // A notification received by the LISTEN connection (I/O thread).
+    void notified(const std::string& payload) {
+        if (payload == "*") {
+            call({}, true); // the listener reconnected: anything may have been enqueued
+            return;
+        }
+        const std::string prefix = "o:" + m_token + ":";
+        if (payload.rfind("o:", 0) != 0 || payload.rfind(prefix, 0) == 0) {
+            return; // not an enqueue, or this storage's own (already called)
+        }
+        const std::size_t colon = payload.find(':', 2);
+        if (colon != std::string::npos) {
+            call({payload.substr(colon + 1)});
+        }
+    }
+
+private:
+    struct entry {
+        std::string outbox;
+        std::shared_ptr<std::function<void()>> f;
+    };
+    std::mutex m_mutex;
+    std::string m_token;
+    std::map<std::uint64_t, entry> m_entries; // guarded by m_mutex
+    std::uint64_t m_next = 0;                 // guarded by m_mutex
+};
+
 class pg_engine;
 
 // The transaction of one unit of work, as its writes see it.
@@ -79,6 +150,7 @@ struct pg_tx {
     commit_result* result;
     std::vector<staged_event> events;
     std::vector<pending_append> appends;
+    std::vector<std::string> enqueued; // outboxes written to (their listeners are called)
 };
 
 class pg_engine {
@@ -87,7 +159,8 @@ public:
     using op_list = std::vector<std::unique_ptr<pg_unit_op>>;
 
     pg_engine(std::string conninfo, const postgres_options& o, hop_function hop)
-        : m_schema(o.schema), m_hop(std::move(hop)), m_notifier(std::make_shared<pg_notifier>()) {
+        : m_schema(o.schema), m_hop(std::move(hop)), m_notifier(std::make_shared<pg_notifier>()),
+          m_outbox(std::make_shared<pg_outbox_listeners>(m_ids.next().to_string())) {
         check_schema_name(m_schema);
         if (o.pool_size == 0) {
             throw error("eddy::postgres: postgres_options::pool_size must be at least 1");
@@ -105,9 +178,11 @@ public:
         pg_exec_blocking(listener.get(), listen, {}, "listening for commits in " + m_context);
         connections.push_back(std::move(listener));
         auto notifier = m_notifier;
-        m_loop =
-            std::make_unique<pg_loop>(std::move(connections), std::move(info), listen, m_context,
-                                      o.poll_interval, [notifier] { notifier->notify(); });
+        auto outbox = m_outbox;
+        m_loop = std::make_unique<pg_loop>(
+            std::move(connections), std::move(info), listen, m_context, o.poll_interval,
+            [notifier] { notifier->notify(); },
+            [outbox](const std::string& payload) { outbox->notified(payload); });
     }
 
     // `sql` with "{s}" as the quoted schema.
@@ -119,6 +194,9 @@ public:
     }
     [[nodiscard]] std::shared_ptr<async_event> commits() const { return m_notifier->current(); }
     [[nodiscard]] uuid next_id() { return m_ids.next(); }
+    [[nodiscard]] const std::shared_ptr<pg_outbox_listeners>& outbox_listeners() const noexcept {
+        return m_outbox;
+    }
     // Back onto the storage's scheduler (after a statement resumed on the I/O thread).
     [[nodiscard]] task<void> hop() const { return m_hop(); }
 
@@ -156,6 +234,7 @@ public:
         result.appends.resize(appends);
         std::exception_ptr failure;
         bool wrote = false;
+        std::vector<std::string> enqueued;
         {
             std::optional<pg_lease> lease;
             bool open = false;
@@ -166,7 +245,7 @@ public:
                 pg_query_awaiter begin = lease->query("BEGIN");
                 co_await begin;
                 open = true;
-                pg_tx tx{&*lease, e.get(), &result, {}, {}};
+                pg_tx tx{&*lease, e.get(), &result, {}, {}, {}};
                 for (auto& op : *ops) {
                     if (!op->after_positions()) {
                         co_await op->run(&tx);
@@ -179,6 +258,7 @@ public:
                         co_await op->run(&tx);
                     }
                 }
+                enqueued = std::move(tx.enqueued);
                 pg_query_awaiter commit = lease->query("COMMIT");
                 co_await commit;
                 open = false;
@@ -203,7 +283,18 @@ public:
         if (failure) {
             std::rethrow_exception(failure);
         }
+        if (!enqueued.empty()) {
+            e->m_outbox->call(enqueued);
+        }
         co_return result;
+    }
+
+    // Runs `op` alone in a transaction of its own (a store's multi-statement write).
+    static task<void> run_alone(std::shared_ptr<pg_engine> e, std::unique_ptr<pg_unit_op> op) {
+        auto ops = std::make_shared<op_list>();
+        ops->push_back(std::move(op));
+        task<commit_result> t = commit(std::move(e), std::move(ops), 0);
+        (void)co_await std::move(t);
     }
 
 private:
@@ -214,6 +305,7 @@ private:
     hop_function m_hop;
     std::shared_ptr<pg_notifier> m_notifier;
     uuid_v7_generator m_ids;
+    std::shared_ptr<pg_outbox_listeners> m_outbox;
     // Declared last: destroyed first, so the I/O thread ends before what it uses.
     std::unique_ptr<pg_loop> m_loop;
 };

@@ -96,6 +96,15 @@ public:
         }
         return v;
     }
+    [[nodiscard]] std::int64_t i64(int row, int col) const {
+        const char* p = PQgetvalue(m_result.get(), row, col);
+        const char* end = p + PQgetlength(m_result.get(), row, col);
+        std::int64_t v = 0;
+        if (std::from_chars(p, end, v).ec != std::errc{}) {
+            throw error("eddy::postgres: not an integer: '" + std::string(p, end) + "'");
+        }
+        return v;
+    }
     [[nodiscard]] bool boolean(int row, int col) const {
         return *PQgetvalue(m_result.get(), row, col) == 't';
     }

@@ -84,7 +84,10 @@ struct pg_loop_state {
     std::string context;
     std::chrono::milliseconds poll_interval{250};
     std::function<void()> on_commit; // wakes subscriptions (I/O thread)
-    std::vector<pg_slot> slots;      // the pool, then the listener; I/O thread only
+    // A notification with a payload (a commit's has none), or "*" when the listener connected
+    // again and notifications may have been missed (I/O thread).
+    std::function<void(const std::string&)> on_message;
+    std::vector<pg_slot> slots; // the pool, then the listener; I/O thread only
 
     // Commit barrier: a commit that wrote events completes once the reads of live
     // subscriptions sent before it (or while it woke them) are answered and handled, so that
@@ -284,7 +287,8 @@ public:
     // `connections`: the pool's (connected, any mode), then the listener's (LISTEN done).
     pg_loop(std::vector<pg_conn_ptr> connections, pg_conninfo conninfo, std::string listen_sql,
             std::string context, std::chrono::milliseconds poll_interval,
-            std::function<void()> on_commit)
+            std::function<void()> on_commit,
+            std::function<void(const std::string&)> on_message = {})
         : m_state(std::make_shared<pg_loop_state>()) {
         pg_loop_state& s = *m_state;
         s.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -296,6 +300,7 @@ public:
         s.context = std::move(context);
         s.poll_interval = poll_interval;
         s.on_commit = std::move(on_commit);
+        s.on_message = std::move(on_message);
         for (std::size_t i = 0; i < connections.size(); ++i) {
             pg_slot slot;
             PQsetnonblocking(connections[i].get(), 1);
@@ -455,8 +460,13 @@ private:
         if (slot.listener) {
             bool notified = false;
             while (PGnotify* n = PQnotifies(c)) {
+                const std::string payload = n->extra != nullptr ? n->extra : "";
                 PQfreemem(n);
-                notified = true;
+                if (payload.empty()) {
+                    notified = true;
+                } else if (s.on_message) {
+                    s.on_message(payload);
+                }
             }
             if (notified) {
                 s.on_commit();
@@ -525,6 +535,9 @@ private:
             slot.st = pg_slot::state::busy;
             slot.flushing = true;
             s.on_commit();
+            if (s.on_message) {
+                s.on_message("*");
+            }
             return;
         }
         s.give(i);

@@ -47,7 +47,11 @@ inline std::string in_schema(const std::string& sql, const std::string& schema) 
 // allocate_positions(n) takes n consecutive positions: under a session advisory lock held only
 // for the allocation (never until commit), after making sure the transaction has its xid, so a
 // reader that sees a gap knows its owner is among the transactions its snapshot saw in flight.
-inline constexpr std::array<const char*, 1> pg_migrations{
+// Migration 2: the transactional outbox (published_at NULL = pending; times are nanoseconds
+// since the epoch by the store's clock, so a fake clock can drive leases), the count of
+// published messages purged per outbox (stats' published count survives purges), inbox marks,
+// idempotency keys (response NULL = in progress), snapshots, and the saga log.
+inline constexpr std::array<const char*, 2> pg_migrations{
     R"sql(
 CREATE SEQUENCE {s}.positions AS bigint START 1;
 CREATE TABLE {s}.events (
@@ -100,6 +104,74 @@ BEGIN
     RETURN first;
 END
 $f$;
+)sql",
+    R"sql(
+CREATE TABLE {s}.outbox (
+    sequence       bigserial PRIMARY KEY,
+    outbox         text      NOT NULL,
+    id             uuid      NOT NULL UNIQUE,
+    topic          text      NOT NULL,
+    aggregate_type text      NOT NULL,
+    aggregate_id   text      NOT NULL,
+    event_type     text      NOT NULL,
+    payload        bytea     NOT NULL,
+    headers        jsonb     NOT NULL,
+    created_at     bigint    NOT NULL,
+    published_at   bigint,
+    attempts       integer   NOT NULL DEFAULT 0,
+    last_error     text      NOT NULL DEFAULT '',
+    claimed_by     text      NOT NULL DEFAULT '',
+    lease_until    bigint    NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_pending ON {s}.outbox (outbox, sequence) WHERE published_at IS NULL;
+CREATE INDEX outbox_published ON {s}.outbox (outbox, published_at)
+    WHERE published_at IS NOT NULL;
+CREATE TABLE {s}.outbox_purged (
+    outbox text   PRIMARY KEY,
+    purged bigint NOT NULL
+);
+CREATE TABLE {s}.inbox (
+    consumer     text        NOT NULL,
+    message_id   text        NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (consumer, message_id)
+);
+CREATE TABLE {s}.idempotency_keys (
+    kind        text   NOT NULL,
+    key         text   NOT NULL,
+    fingerprint text   NOT NULL,
+    response    bytea,
+    expires_at  bigint NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE TABLE {s}.snapshots (
+    kind           text    NOT NULL,
+    stream_id      text    NOT NULL,
+    version        bigint  NOT NULL,
+    schema_version integer NOT NULL,
+    state          bytea   NOT NULL,
+    PRIMARY KEY (kind, stream_id)
+);
+CREATE TABLE {s}.sagas (
+    seq        bigserial PRIMARY KEY,
+    log        text      NOT NULL,
+    saga_id    text      NOT NULL,
+    definition text      NOT NULL,
+    finished   boolean   NOT NULL DEFAULT false,
+    UNIQUE (log, saga_id)
+);
+CREATE INDEX sagas_unfinished ON {s}.sagas (log, seq) WHERE NOT finished;
+CREATE TABLE {s}.saga_transitions (
+    saga_seq bigint  NOT NULL REFERENCES {s}.sagas (seq),
+    n        integer NOT NULL,
+    kind     text    NOT NULL,
+    step     text    NOT NULL,
+    attempt  bigint  NOT NULL,
+    at       bigint  NOT NULL,
+    context  bytea,
+    error    text    NOT NULL,
+    PRIMARY KEY (saga_seq, n)
+);
 )sql",
 };
 
