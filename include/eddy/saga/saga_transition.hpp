@@ -66,6 +66,18 @@ enum class saga_transition_kind {
     return "unknown";
 }
 
+/// The kind named `name` (as `to_string` names it); empty for a name no kind has.
+[[nodiscard]] constexpr std::optional<saga_transition_kind>
+saga_transition_kind_from(std::string_view name) noexcept {
+    for (int i = 0; i <= static_cast<int>(saga_transition_kind::saga_resumed); ++i) {
+        const auto k = static_cast<saga_transition_kind>(i);
+        if (to_string(k) == name) {
+            return k;
+        }
+    }
+    return std::nullopt;
+}
+
 /// True for the kinds that end a saga for good (`saga_completed`, `saga_compensated`).
 [[nodiscard]] constexpr bool is_final(saga_transition_kind k) noexcept {
     return k == saga_transition_kind::saga_completed || k == saga_transition_kind::saga_compensated;

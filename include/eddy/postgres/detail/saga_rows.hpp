@@ -22,11 +22,8 @@ namespace eddy::detail {
 
 // Kinds are stored by name (eddy::to_string: readable in psql).
 inline saga_transition_kind pg_saga_kind_of(const std::string& name) {
-    for (int i = 0; i <= static_cast<int>(saga_transition_kind::saga_resumed); ++i) {
-        const auto k = static_cast<saga_transition_kind>(i);
-        if (to_string(k) == name) {
-            return k;
-        }
+    if (const auto k = saga_transition_kind_from(name)) {
+        return *k;
     }
     throw error("eddy::postgres_saga_log: unknown transition kind '" + name + "' in the log");
 }

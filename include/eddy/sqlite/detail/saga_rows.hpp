@@ -19,11 +19,8 @@ namespace eddy::detail {
 inline std::string_view kind_name(saga_transition_kind k) { return to_string(k); }
 
 inline saga_transition_kind kind_of(const std::string& name) {
-    for (int i = 0; i <= static_cast<int>(saga_transition_kind::saga_resumed); ++i) {
-        const auto k = static_cast<saga_transition_kind>(i);
-        if (to_string(k) == name) {
-            return k;
-        }
+    if (const auto k = saga_transition_kind_from(name)) {
+        return *k;
     }
     throw error("eddy::sqlite_saga_log: unknown transition kind '" + name + "' in the log");
 }
