@@ -13,7 +13,15 @@
 #include <utility>      // std::move
 #include <vector>       // std::vector
 
+// Where the distribution puts it: found through the eddy::postgres target's include directory,
+// or (Debian, without it) under postgresql/.
+#if __has_include(<libpq-fe.h>)
 #include <libpq-fe.h>
+#elif __has_include(<postgresql/libpq-fe.h>)
+#include <postgresql/libpq-fe.h>
+#else
+#error "eddy::postgres needs libpq's <libpq-fe.h> (Debian: apt-get install libpq-dev)"
+#endif
 
 #include <eddy/postgres/postgres_error.hpp>
 
