@@ -202,23 +202,34 @@ private:
             row.recorded_at, std::move(row.metadata),        std::move(payload)};
     }
 
+    // Reads page n+1 on the reader thread while the consumer handles page n (decoding among
+    // it): one page ahead at most.
+    static detail::sqlite_prefetch<rows> read_page(const engine_ptr& e, std::string stream_id,
+                                                   std::uint64_t version) {
+        return e->template prefetch<rows>([stream_id, version](detail::connection& c) {
+            return detail::read_stream_rows(c, stream_id, version, page_size);
+        });
+    }
+
     static stream<envelope_type> read_stream_of(engine_ptr e, codec_ptr codec,
                                                 std::string stream_id, std::uint64_t from) {
-        std::uint64_t version = from == 0 ? 1 : from;
+        std::optional<detail::sqlite_prefetch<rows>> next;
+        next.emplace(read_page(e, stream_id, from == 0 ? 1 : from));
         for (;;) {
-            // g++ 12: a lambda built inside the co_await expression is copied bitwise into the
-            // frame (its std::string then frees the frame); build the task first.
-            std::function<rows(detail::connection&)> query = [stream_id,
-                                                              version](detail::connection& c) {
-                return detail::read_stream_rows(c, stream_id, version, page_size);
-            };
-            task<rows> read = detail::sqlite_engine::read<rows>(e, std::move(query));
-            rows page = co_await std::move(read);
+            bool on_reader_thread = false;
+            rows page = co_await next->wait(on_reader_thread);
+            if (on_reader_thread) {
+                task<void> back = e->hop(); // leave the reader thread at once
+                co_await std::move(back);
+            }
+            next.reset();
+            if (page.size() == page_size) {
+                next.emplace(read_page(e, stream_id, page.back().stream_version + 1));
+            }
             for (detail::stored_event_row& row : page) {
-                version = row.stream_version + 1;
                 co_yield decode(*codec, row);
             }
-            if (page.size() < page_size) {
+            if (!next) {
                 co_return;
             }
         }

@@ -97,6 +97,78 @@ private:
     std::optional<R> m_result;
 };
 
+// A reader job started at once and awaited later (a stream reads its next page while its
+// consumer handles the current one). The job owns itself while queued, so dropping the
+// prefetch before the job ran is safe.
+template <class R>
+class sqlite_prefetch {
+    struct job final : sqlite_job {
+        std::function<R(connection&)> fn;
+        std::optional<R> result;
+        std::mutex mutex;
+        bool done = false;         // guarded by mutex
+        std::shared_ptr<job> self; // set while queued
+
+        void execute(connection& c) override { result.emplace(fn(c)); }
+        void complete() override {
+            const std::shared_ptr<job> keep = std::move(self);
+            std::coroutine_handle<> resume;
+            {
+                std::lock_guard lock(mutex);
+                done = true;
+                resume = waiter;
+            }
+            if (resume) {
+                resume.resume();
+            }
+        }
+    };
+
+public:
+    sqlite_prefetch(sqlite_worker& worker, std::function<R(connection&)> fn)
+        : m_job(std::make_shared<job>()) {
+        m_job->fn = std::move(fn);
+        m_job->self = m_job;
+        try {
+            worker.post(m_job.get());
+        } catch (...) {
+            m_job->self.reset();
+            throw;
+        }
+    }
+
+    // Awaits the job; `suspended` says whether the caller now runs on the worker thread.
+    class awaiter {
+    public:
+        awaiter(std::shared_ptr<job> j, bool& suspended)
+            : m_job(std::move(j)), m_suspended(&suspended) {}
+        bool await_ready() const noexcept { return false; }
+        bool await_suspend(std::coroutine_handle<> h) {
+            std::lock_guard lock(m_job->mutex);
+            if (m_job->done) {
+                return false;
+            }
+            m_job->waiter = h;
+            *m_suspended = true;
+            return true;
+        }
+        R await_resume() {
+            if (m_job->error) {
+                std::rethrow_exception(m_job->error);
+            }
+            return std::move(*m_job->result);
+        }
+
+    private:
+        std::shared_ptr<job> m_job;
+        bool* m_suspended;
+    };
+    [[nodiscard]] awaiter wait(bool& suspended) const { return awaiter(m_job, suspended); }
+
+private:
+    std::shared_ptr<job> m_job;
+};
+
 class sqlite_engine {
 public:
     using hop_function = std::function<task<void>()>;
@@ -144,6 +216,12 @@ public:
     template <class R>
     static task<R> read(std::shared_ptr<sqlite_engine> e, std::function<R(connection&)> fn) {
         return run<R>(std::move(e), false, std::move(fn), false);
+    }
+
+    // Starts `fn` on the reader thread now; the result is awaited from the prefetch.
+    template <class R>
+    [[nodiscard]] sqlite_prefetch<R> prefetch(std::function<R(connection&)> fn) {
+        return sqlite_prefetch<R>(*m_reader, std::move(fn));
     }
 
     // Back onto the storage's scheduler (after a wait resumed on a worker thread).

@@ -26,10 +26,11 @@
 
 namespace eddy::detail {
 
-// Work for a worker thread. It lives in the frame of the coroutine awaiting it (see
-// sqlite_op); `complete` resumes that coroutine, after which the job must not be touched.
+// Work for a worker thread. An awaited job lives in the frame of the coroutine awaiting it (see
+// sqlite_op): `complete` resumes that coroutine, after which the job must not be touched.
 struct sqlite_job {
     virtual void execute(connection& c) = 0; // on the worker thread; may throw
+    virtual void complete() { waiter.resume(); }
     std::exception_ptr error;
     std::coroutine_handle<> waiter;
     bool writes = true; // a writer job that changed nothing need not wake subscribers
@@ -133,7 +134,7 @@ private:
 
     static void finish(const std::vector<sqlite_job*>& jobs) {
         for (sqlite_job* j : jobs) {
-            j->waiter.resume(); // j is gone after this
+            j->complete(); // j is gone after this
         }
     }
 
