@@ -193,6 +193,48 @@ TEST_CASE("sqlite_event_store: reads page through a stream longer than one query
     REQUIRE(eddy::sync_wait(eddy::to_vector(store->read_all(300))).size() == 301);
 }
 
+TEST_CASE("sqlite_event_store: a stream of whole pages ends after its last page",
+          "[sqlite][sqlite_event_store]") {
+    eddy::inline_scheduler s;
+    auto store = fresh(s);
+    std::vector<eddy::test::es::proposed> batch;
+    for (int i = 0; i < 512; ++i) { // two pages exactly: the prefetched third one is empty
+        batch.push_back(added("x", i));
+    }
+    eddy::sync_wait(store->append("whole", eddy::expected_version::no_stream(), batch));
+    const auto events = eddy::sync_wait(eddy::to_vector(store->read_stream("whole", 1)));
+    REQUIRE(events.size() == 512);
+    REQUIRE(events.back().stream_version == 512);
+}
+
+namespace {
+// Takes `n` events of `s`, then drops the stream (its next page may be in flight).
+eddy::task<std::uint64_t> take_then_drop(eddy::stream<envelope> s, int n) {
+    std::uint64_t last = 0;
+    for (int i = 0; i < n; ++i) {
+        std::optional<envelope> e = co_await s.next();
+        last = e->stream_version;
+    }
+    co_return last;
+}
+} // namespace
+
+TEST_CASE("sqlite_event_store: a stream dropped while its next page is read is safe",
+          "[sqlite][sqlite_event_store]") {
+    eddy::thread_pool pool(2);
+    auto store = fresh(pool);
+    std::vector<eddy::test::es::proposed> batch;
+    for (int i = 0; i < 1000; ++i) {
+        batch.push_back(added("x", i));
+    }
+    eddy::sync_wait(store->append("long", eddy::expected_version::no_stream(), batch));
+    for (int n : {1, 255, 256, 257, 700}) {
+        REQUIRE(eddy::sync_wait(take_then_drop(store->read_stream("long", 1), n)) ==
+                static_cast<std::uint64_t>(n));
+    }
+    store.reset(); // the storage's threads end while a dropped stream's read may be queued
+}
+
 TEST_CASE("sqlite_event_store: a subscriber sees commits of another storage on the same file",
           "[sqlite][sqlite_event_store][concurrency]") {
     eddy::thread_pool pool(2);
