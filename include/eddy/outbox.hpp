@@ -10,6 +10,7 @@
 #include <eddy/outbox/memory_idempotency_store.hpp>
 #include <eddy/outbox/memory_inbox_store.hpp>
 #include <eddy/outbox/memory_outbox_store.hpp>
+#include <eddy/outbox/outbox_listener.hpp>
 #include <eddy/outbox/outbox_message.hpp>
 #include <eddy/outbox/outbox_relay.hpp>
 #include <eddy/outbox/outbox_store.hpp>

@@ -10,7 +10,7 @@
 #include <mutex>      // std::lock_guard
 #include <set>        // std::set
 #include <string>     // std::string
-#include <utility>    // std::move, std::exchange
+#include <utility>    // std::move
 #include <vector>     // std::vector
 
 #include <eddy/core/error.hpp>
@@ -19,6 +19,7 @@
 #include <eddy/es/memory_unit_of_work.hpp>
 #include <eddy/es/uuid.hpp>
 #include <eddy/outbox/detail/memory_outbox_table.hpp>
+#include <eddy/outbox/outbox_listener.hpp>
 #include <eddy/outbox/outbox_message.hpp>
 
 namespace eddy {
@@ -55,35 +56,8 @@ public:
     using duration = std::chrono::steady_clock::duration;
     using time_point = std::chrono::system_clock::time_point;
 
-    /// Unregisters its `on_enqueue` callback when destroyed. Move-only.
-    class listener {
-    public:
-        listener() = default;
-        listener(std::shared_ptr<table_type> t, std::uint64_t id) noexcept
-            : m_table(std::move(t)), m_id(id) {}
-        listener(listener&& o) noexcept
-            : m_table(std::move(o.m_table)), m_id(std::exchange(o.m_id, 0)) {}
-        listener& operator=(listener&& o) noexcept {
-            reset();
-            m_table = std::move(o.m_table);
-            m_id = std::exchange(o.m_id, 0);
-            return *this;
-        }
-        listener(const listener&) = delete;
-        listener& operator=(const listener&) = delete;
-        ~listener() { reset(); }
-
-    private:
-        void reset() noexcept {
-            if (m_table && m_id != 0) {
-                std::lock_guard lock(m_table->m_storage->mutex);
-                m_table->m_listeners.erase(m_id);
-            }
-            m_id = 0;
-        }
-        std::shared_ptr<table_type> m_table;
-        std::uint64_t m_id = 0;
-    };
+    /// Unregisters its `on_enqueue` callback when destroyed (`eddy::outbox_listener`).
+    using listener = outbox_listener;
 
     /// In a storage of its own.
     memory_outbox_store() : memory_outbox_store(memory_storage()) {}
@@ -154,7 +128,10 @@ public:
         std::lock_guard lock(m_table->m_storage->mutex);
         const std::uint64_t id = m_table->m_next_listener++;
         m_table->m_listeners.emplace(id, std::make_shared<std::function<void()>>(std::move(f)));
-        return listener(m_table, id);
+        return listener([table = m_table, id] {
+            std::lock_guard lock(table->m_storage->mutex);
+            table->m_listeners.erase(id);
+        });
     }
 
 private:

@@ -9,7 +9,7 @@
 #include <functional> // std::function
 #include <memory>     // std::shared_ptr, std::make_shared, std::make_unique
 #include <string>     // std::string
-#include <utility>    // std::move, std::exchange
+#include <utility>    // std::move
 #include <vector>     // std::vector
 
 #include <eddy/core/error.hpp>
@@ -17,6 +17,7 @@
 #include <eddy/es/codec.hpp>
 #include <eddy/es/uuid.hpp>
 #include <eddy/json/json_codec.hpp>
+#include <eddy/outbox/outbox_listener.hpp>
 #include <eddy/outbox/outbox_message.hpp>
 #include <eddy/outbox/outbox_store.hpp>
 #include <eddy/postgres/detail/engine.hpp>
@@ -95,34 +96,8 @@ public:
     using duration = std::chrono::steady_clock::duration;
     using time_point = std::chrono::system_clock::time_point;
 
-    /// Unregisters its `on_enqueue` callback when destroyed. Move-only.
-    class listener {
-    public:
-        listener() = default;
-        listener(std::shared_ptr<detail::pg_outbox_listeners> l, std::uint64_t id) noexcept
-            : m_listeners(std::move(l)), m_id(id) {}
-        listener(listener&& o) noexcept
-            : m_listeners(std::move(o.m_listeners)), m_id(std::exchange(o.m_id, 0)) {}
-        listener& operator=(listener&& o) noexcept {
-            reset();
-            m_listeners = std::move(o.m_listeners);
-            m_id = std::exchange(o.m_id, 0);
-            return *this;
-        }
-        listener(const listener&) = delete;
-        listener& operator=(const listener&) = delete;
-        ~listener() { reset(); }
-
-    private:
-        void reset() noexcept {
-            if (m_listeners && m_id != 0) {
-                m_listeners->remove(m_id);
-            }
-            m_id = 0;
-        }
-        std::shared_ptr<detail::pg_outbox_listeners> m_listeners;
-        std::uint64_t m_id = 0;
-    };
+    /// Unregisters its `on_enqueue` callback when destroyed (`eddy::outbox_listener`).
+    using listener = outbox_listener;
 
     /// The outbox `options.name` in `storage`, payloads encoded with `codec`.
     explicit postgres_outbox_store(postgres_storage storage, postgres_outbox_options options = {},
@@ -234,7 +209,8 @@ public:
             throw error("eddy::postgres_outbox_store::on_enqueue: empty function");
         }
         const auto& listeners = m_storage.engine()->outbox_listeners();
-        return listener(listeners, listeners->add(m_state->name, std::move(f)));
+        const std::uint64_t id = listeners->add(m_state->name, std::move(f));
+        return listener([listeners, id] { listeners->remove(id); });
     }
 
     /// The storage the store lives in.

@@ -8,7 +8,7 @@
 #include <functional> // std::function
 #include <memory>     // std::shared_ptr, std::make_shared, std::make_unique
 #include <string>     // std::string
-#include <utility>    // std::move, std::exchange
+#include <utility>    // std::move
 #include <vector>     // std::vector
 
 #include <eddy/core/error.hpp>
@@ -17,6 +17,7 @@
 #include <eddy/es/commit_result.hpp>
 #include <eddy/es/uuid.hpp>
 #include <eddy/json/json_codec.hpp>
+#include <eddy/outbox/outbox_listener.hpp>
 #include <eddy/outbox/outbox_message.hpp>
 #include <eddy/outbox/outbox_store.hpp>
 #include <eddy/sqlite/detail/connection.hpp>
@@ -73,34 +74,8 @@ public:
     using duration = std::chrono::steady_clock::duration;
     using time_point = std::chrono::system_clock::time_point;
 
-    /// Unregisters its `on_enqueue` callback when destroyed. Move-only.
-    class listener {
-    public:
-        listener() = default;
-        listener(std::shared_ptr<detail::sqlite_notifier> n, std::uint64_t id) noexcept
-            : m_notifier(std::move(n)), m_id(id) {}
-        listener(listener&& o) noexcept
-            : m_notifier(std::move(o.m_notifier)), m_id(std::exchange(o.m_id, 0)) {}
-        listener& operator=(listener&& o) noexcept {
-            reset();
-            m_notifier = std::move(o.m_notifier);
-            m_id = std::exchange(o.m_id, 0);
-            return *this;
-        }
-        listener(const listener&) = delete;
-        listener& operator=(const listener&) = delete;
-        ~listener() { reset(); }
-
-    private:
-        void reset() noexcept {
-            if (m_notifier && m_id != 0) {
-                m_notifier->remove_listener(m_id);
-            }
-            m_id = 0;
-        }
-        std::shared_ptr<detail::sqlite_notifier> m_notifier;
-        std::uint64_t m_id = 0;
-    };
+    /// Unregisters its `on_enqueue` callback when destroyed (`eddy::outbox_listener`).
+    using listener = outbox_listener;
 
     /// The outbox `options.name` in `storage`, payloads encoded with `codec`.
     explicit sqlite_outbox_store(sqlite_storage storage, sqlite_outbox_options options = {},
@@ -209,7 +184,8 @@ public:
             throw error("eddy::sqlite_outbox_store::on_enqueue: empty function");
         }
         const auto& notifier = m_storage.engine()->notifier();
-        return listener(notifier, notifier->add_listener(std::move(f)));
+        const std::uint64_t id = notifier->add_listener(std::move(f));
+        return listener([notifier, id] { notifier->remove_listener(id); });
     }
 
     /// The storage the store lives in.
