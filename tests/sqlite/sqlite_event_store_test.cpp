@@ -231,7 +231,12 @@ TEST_CASE("sqlite_event_store: a stream dropped while its next page is read is s
     for (int n : {1, 255, 256, 257, 700}) {
         REQUIRE(eddy::sync_wait(take_then_drop(store->read_stream("long", 1), n)) ==
                 static_cast<std::uint64_t>(n));
+        REQUIRE(eddy::sync_wait(take_then_drop(store->read_all(1), n)) ==
+                static_cast<std::uint64_t>(n));
+        REQUIRE(eddy::sync_wait(take_then_drop(store->subscribe_all(1), n)) ==
+                static_cast<std::uint64_t>(n));
     }
+    REQUIRE(eddy::sync_wait(eddy::to_vector(store->read_all(1))).size() == 1000);
     store.reset(); // the storage's threads end while a dropped stream's read may be queued
 }
 

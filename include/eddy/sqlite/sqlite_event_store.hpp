@@ -235,30 +235,52 @@ private:
         }
     }
 
+    static detail::sqlite_prefetch<rows> read_all_page(const engine_ptr& e,
+                                                       std::uint64_t position) {
+        return e->template prefetch<rows>([position](detail::connection& c) {
+            return detail::read_all_rows(c, position, page_size);
+        });
+    }
+
+    // Catching up, a full page is followed by the read of the next one at once (one page ahead,
+    // as read_stream); a partial page is read again after it is handled, an empty one ends the
+    // stream or, live, waits for a commit.
     static stream<envelope_type> read_all_of(engine_ptr e, codec_ptr codec, std::uint64_t from,
                                              bool live) {
         std::uint64_t position = from == 0 ? 1 : from;
+        // Taken before each read: a commit after it sets this very event (no lost wake-up).
+        std::shared_ptr<async_event> committed = e->commits();
+        std::optional<detail::sqlite_prefetch<rows>> next;
+        next.emplace(read_all_page(e, position));
         for (;;) {
-            // Taken before the read: a commit after it sets this very event (no lost wake-up).
-            std::shared_ptr<async_event> committed = e->commits();
-            task<rows> read =
-                detail::sqlite_engine::read<rows>(e, [position](detail::connection& c) {
-                    return detail::read_all_rows(c, position, page_size);
-                });
-            rows page = co_await std::move(read);
+            bool on_reader_thread = false;
+            rows page = co_await next->wait(on_reader_thread);
+            if (on_reader_thread) {
+                task<void> back = e->hop();
+                co_await std::move(back);
+            }
+            next.reset();
+            if (page.size() == page_size) {
+                committed = e->commits();
+                next.emplace(read_all_page(e, page.back().position + 1));
+            }
             for (detail::stored_event_row& row : page) {
                 position = row.position + 1;
                 co_yield decode(*codec, row);
             }
-            if (!page.empty()) {
+            if (next) {
                 continue;
             }
-            if (!live) {
-                co_return;
+            if (page.empty()) {
+                if (!live) {
+                    co_return;
+                }
+                co_await committed->wait(); // g++ 12: never inside a condition
+                task<void> back = e->hop(); // woken on a worker thread
+                co_await std::move(back);
             }
-            co_await committed->wait(); // g++ 12: never inside a condition
-            task<void> back = e->hop(); // woken on a worker thread
-            co_await std::move(back);
+            committed = e->commits();
+            next.emplace(read_all_page(e, position));
         }
     }
 
