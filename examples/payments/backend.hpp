@@ -4,6 +4,7 @@
 // names the store types and opens them.
 #pragma once
 
+#include <chrono>     // std::chrono::milliseconds
 #include <filesystem> // std::filesystem::create_directories
 #include <string>     // std::string
 
@@ -40,6 +41,8 @@ struct memory_backend {
     using saga_log = eddy::memory_saga_log<Ctx>;
     using checkpoint_store = eddy::memory_checkpoint_store;
     using order_view = memory_order_view;
+    /// How long a saga step waits for its service's reply (see system.hpp).
+    static constexpr std::chrono::milliseconds step_timeout{250};
 
     explicit memory_backend(eddy::thread_pool&) {}
     storage_type open(const std::string&) const { return {}; }
@@ -68,6 +71,7 @@ struct sqlite_backend {
     using saga_log = eddy::sqlite_saga_log<Ctx>;
     using checkpoint_store = eddy::sqlite_checkpoint_store;
     using order_view = sqlite_order_view;
+    static constexpr std::chrono::milliseconds step_timeout{250};
 
     sqlite_backend(std::string dir, eddy::thread_pool& p) : directory(std::move(dir)), pool(&p) {
         std::filesystem::create_directories(directory);

@@ -84,13 +84,19 @@ int main(int argc, char** argv) {
     payments::run_options options;
     options.store = "sqlite:payments-data";
     const auto store_is_valid = [](const std::string& s) {
-        return s == "memory" || (s.rfind("sqlite:", 0) == 0 && s.size() > 7)
+        return s == "memory" || (s.rfind("sqlite:", 0) == 0 && s.size() > 7) ||
+                       (s.rfind("postgres:", 0) == 0 && s.size() > 9)
                    ? std::string()
-                   : "must be memory or sqlite:DIRECTORY, not '" + s + "'";
+                   : "must be memory, sqlite:DIRECTORY or postgres:CONNINFO, not '" + s + "'";
     };
-    const char* store_help = "where the data lives: sqlite:DIRECTORY (one SQLite file per "
-                             "service; a run on an earlier run's directory continues it) or "
-                             "memory";
+    const char* store_help =
+        "where the data lives: sqlite:DIRECTORY (one SQLite file per service), "
+        "postgres:CONNINFO (one schema per service, named by --schema-prefix, on the server a "
+        "libpq connection string names, e.g. 'postgres:host=localhost dbname=shop'), or memory; "
+        "a run on an earlier run's store continues it";
+    const char* prefix_help = "postgres: the services' schemas are PREFIXorders, PREFIXpayment, "
+                              "PREFIXinventory, PREFIXshipping and PREFIXdlq";
+    const char* query_store_help = "an earlier run's sqlite:DIRECTORY or postgres:CONNINFO";
     bool quiet = false;
     auto* run = app.add_subcommand("run", "place orders and run them to the end, then report");
     run->add_option("--orders", options.orders, "orders order-1..N (those placed already are kept)")
@@ -113,7 +119,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.0, 1.0));
     run->add_option("--store", options.store, store_help)
         ->capture_default_str()
-        ->check(store_is_valid, "memory|sqlite:DIRECTORY");
+        ->check(store_is_valid, "memory|sqlite:DIRECTORY|postgres:CONNINFO");
+    run->add_option("--schema-prefix", options.schema_prefix, prefix_help)->capture_default_str();
     std::string bus = "memory";
     run->add_option("--bus", bus,
                     "the message bus: memory (the in-process event_bus; the services are "
@@ -123,33 +130,34 @@ int main(int argc, char** argv) {
     run->add_flag("--quiet", quiet, "no progress bar");
 
     std::string query_store = options.store;
+    std::string query_prefix = options.schema_prefix;
     std::string status;
     std::size_t limit = 20;
     auto* orders = app.add_subcommand("orders", "list orders from the read model");
-    orders->add_option("--store", query_store, "an earlier run's sqlite:DIRECTORY")
-        ->capture_default_str();
+    orders->add_option("--store", query_store, query_store_help)->capture_default_str();
+    orders->add_option("--schema-prefix", query_prefix, prefix_help)->capture_default_str();
     orders->add_option("--status", status, "only orders in this status")
         ->check(CLI::IsMember({"placed", "confirmed", "cancelled"}));
     orders->add_option("--limit", limit, "show at most this many")->capture_default_str();
 
     auto* replay = app.add_subcommand(
         "replay", "rebuild the read model from the order events and compare it with the old one");
-    replay->add_option("--store", query_store, "an earlier run's sqlite:DIRECTORY")
-        ->capture_default_str();
+    replay->add_option("--store", query_store, query_store_help)->capture_default_str();
+    replay->add_option("--schema-prefix", query_prefix, prefix_help)->capture_default_str();
 
     std::string saga_id;
     auto* saga = app.add_subcommand("saga", "the orchestrator's sagas");
     saga->require_subcommand(1);
     auto* show = saga->add_subcommand("show", "a saga's status and every transition of its log");
     show->add_option("ID", saga_id, "the saga's id (the order id, e.g. order-7)")->required();
-    show->add_option("--store", query_store, "an earlier run's sqlite:DIRECTORY")
-        ->capture_default_str();
+    show->add_option("--store", query_store, query_store_help)->capture_default_str();
+    show->add_option("--schema-prefix", query_prefix, prefix_help)->capture_default_str();
 
     auto* dlq = app.add_subcommand("dlq", "the dead-letter archive");
     dlq->require_subcommand(1);
     auto* dlq_list = dlq->add_subcommand("list", "dead letters of earlier runs");
-    dlq_list->add_option("--store", query_store, "an earlier run's sqlite:DIRECTORY")
-        ->capture_default_str();
+    dlq_list->add_option("--store", query_store, query_store_help)->capture_default_str();
+    dlq_list->add_option("--schema-prefix", query_prefix, prefix_help)->capture_default_str();
     auto* dlq_reprocess = dlq->add_subcommand(
         "reprocess", "publish dead letters to their topics again, with the system running");
     dlq_reprocess
@@ -157,26 +165,41 @@ int main(int argc, char** argv) {
                      "dead letters by their number in `dlq list` (none: every one not "
                      "republished yet)")
         ->check(CLI::PositiveNumber);
-    dlq_reprocess->add_option("--store", query_store, "an earlier run's sqlite:DIRECTORY")
-        ->capture_default_str();
+    dlq_reprocess->add_option("--store", query_store, query_store_help)->capture_default_str();
+    dlq_reprocess->add_option("--schema-prefix", query_prefix, prefix_help)->capture_default_str();
+
+    auto* drop = app.add_subcommand(
+        "drop", "delete a PostgreSQL store's schemas, every table in them (a SQLite store: "
+                "delete its directory)");
+    drop->add_option("--store", query_store, "postgres:CONNINFO")->required();
+    drop->add_option("--schema-prefix", query_prefix, prefix_help)->capture_default_str();
 
     CLI11_PARSE(app, argc, argv);
 
     try {
+        if (*drop) {
+            if (query_store.rfind("postgres:", 0) != 0 || query_store.size() <= 9) {
+                std::fprintf(stderr, "payments: drop takes a postgres:CONNINFO store\n");
+                return 2;
+            }
+            payments::drop_postgres_schemas(query_store.substr(9), query_prefix);
+            std::printf("dropped the schemas %s*\n", query_prefix.c_str());
+            return 0;
+        }
         if (*orders) {
-            return print_orders(payments::list_orders(query_store, status), limit);
+            return print_orders(payments::list_orders(query_store, status, query_prefix), limit);
         }
         if (*replay) {
-            return print_replay(payments::replay(query_store));
+            return print_replay(payments::replay(query_store, query_prefix));
         }
         if (*show) {
-            for (const auto& line : payments::show_saga(query_store, saga_id)) {
+            for (const auto& line : payments::show_saga(query_store, saga_id, query_prefix)) {
                 std::printf("%s\n", line.c_str());
             }
             return 0;
         }
         if (*dlq_list) {
-            const auto letters = payments::list_dead_letters(query_store);
+            const auto letters = payments::list_dead_letters(query_store, query_prefix);
             for (const auto& d : letters) {
                 std::printf("#%zu %s key=%s id=%s group=%s attempts=%d republished=%d: %s\n",
                             d.number, d.topic.c_str(), d.key.c_str(), d.message_id.c_str(),
@@ -186,9 +209,10 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*dlq_reprocess) {
-            (void)payments::list_dead_letters(
-                query_store); // an earlier run's store, or a clear error
+            // an earlier run's store, or a clear error
+            (void)payments::list_dead_letters(query_store, query_prefix);
             options.store = query_store;
+            options.schema_prefix = query_prefix;
             options.orders = 0; // no new orders: only what is left, and the dead letters
             options.republish_pending = options.republish.empty();
             const auto r = payments::run(options);

@@ -19,10 +19,18 @@ struct failure_rates {
     double duplicate = 0.05;   ///< a command is delivered twice (the inbox absorbs it)
 };
 
+/// The schemas' prefix a PostgreSQL store uses unless told otherwise (`payments_orders`, ...).
+inline constexpr const char* default_schema_prefix = "payments_";
+
 struct run_options {
-    /// "memory", or "sqlite:DIR": SQLite files in DIR (created when missing); a run on a
-    /// directory of an earlier run continues it: its unfinished orders and sagas end first.
+    /// "memory"; "sqlite:DIR": SQLite files in DIR (created when missing); or
+    /// "postgres:CONNINFO": schemas `<schema_prefix><service>` on the PostgreSQL server the
+    /// libpq connection string CONNINFO names (created when missing). A run on the store of an
+    /// earlier run continues it: its unfinished orders and sagas end first.
     std::string store = "memory";
+    /// PostgreSQL only: the schemas are `<schema_prefix>orders`, `...payment`, `...inventory`,
+    /// `...shipping` and `...dlq` (a lower-case identifier: letters, digits, `_`).
+    std::string schema_prefix = default_schema_prefix;
     std::size_t orders = 1000;    ///< orders order-1 .. order-N (those placed already are kept)
     std::size_t concurrency = 64; ///< sagas in flight at once
     failure_rates failures{};
@@ -88,13 +96,16 @@ struct replay_report {
 /// lives in payment_system.cpp, compiled once for the program and its tests.
 report run(run_options options);
 
-/// The read model's rows (`status` empty: all) of a store's earlier runs. The memory store
-/// keeps nothing between runs: std::invalid_argument.
-std::vector<order_row> list_orders(const std::string& store, const std::string& status);
+/// The read model's rows (`status` empty: all) of a store's earlier runs (`schema_prefix`: as
+/// in run_options, for a PostgreSQL store). The memory store keeps nothing between runs, and a
+/// store no run wrote is no store: std::invalid_argument.
+std::vector<order_row> list_orders(const std::string& store, const std::string& status,
+                                   const std::string& schema_prefix = default_schema_prefix);
 
 /// Rebuilds the read model from the order events (from position 1) and compares it with the
 /// one it replaced.
-replay_report replay(const std::string& store);
+replay_report replay(const std::string& store,
+                     const std::string& schema_prefix = default_schema_prefix);
 
 /// One archived dead letter (`payments dlq list`).
 struct dead_letter_line {
@@ -109,10 +120,22 @@ struct dead_letter_line {
 };
 
 /// The dead letters archived by a store's earlier runs.
-std::vector<dead_letter_line> list_dead_letters(const std::string& store);
+std::vector<dead_letter_line>
+list_dead_letters(const std::string& store,
+                  const std::string& schema_prefix = default_schema_prefix);
 
 /// The saga of an order, as lines: its status, then every transition its log holds. An unknown
 /// id: std::invalid_argument.
-std::vector<std::string> show_saga(const std::string& store, const std::string& id);
+std::vector<std::string> show_saga(const std::string& store, const std::string& id,
+                                   const std::string& schema_prefix = default_schema_prefix);
+
+/// Whether this build has the PostgreSQL store (it needs the eddy::postgres adapter).
+bool has_postgres();
+
+/// Drops the schemas of the payment system with `schema_prefix` on the server `conninfo` names,
+/// every table in them (tests, and an operator starting over). Schemas that do not exist are
+/// skipped. Errors: std::runtime_error with the server's message; std::invalid_argument in a
+/// build without PostgreSQL.
+void drop_postgres_schemas(const std::string& conninfo, const std::string& schema_prefix);
 
 } // namespace payments

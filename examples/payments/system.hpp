@@ -219,10 +219,13 @@ eddy::saga<order_ctx> system<B>::order_saga_definition(system* sys) {
     const send_command<B> release{sys, "inventory-commands", "release"};
     const send_command<B> ship{sys, "shipping-commands", "ship"};
     return eddy::saga<order_ctx>(
-        "order", eddy::sequence(
-                     eddy::step<order_ctx>("charge", charge, refund).retry(retry).timeout(250ms),
-                     eddy::step<order_ctx>("reserve", reserve, release).retry(retry).timeout(250ms),
-                     eddy::step<order_ctx>("ship", ship).pivot().retry(retry).timeout(250ms)));
+        "order",
+        eddy::sequence(
+            eddy::step<order_ctx>("charge", charge, refund).retry(retry).timeout(B::step_timeout),
+            eddy::step<order_ctx>("reserve", reserve, release)
+                .retry(retry)
+                .timeout(B::step_timeout),
+            eddy::step<order_ctx>("ship", ship).pivot().retry(retry).timeout(B::step_timeout)));
 }
 
 // ----- the order service -----

@@ -9,7 +9,9 @@
 #include <eddy/postgres/postgres_inbox_store.hpp>
 #include <eddy/postgres/postgres_options.hpp>
 #include <eddy/postgres/postgres_outbox_store.hpp>
+#include <eddy/postgres/postgres_row.hpp>
 #include <eddy/postgres/postgres_saga_log.hpp>
 #include <eddy/postgres/postgres_snapshot_store.hpp>
 #include <eddy/postgres/postgres_storage.hpp>
 #include <eddy/postgres/postgres_unit_of_work.hpp>
+#include <eddy/postgres/postgres_value.hpp>

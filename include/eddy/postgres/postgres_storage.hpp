@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef> // std::size_t
+#include <cstdint> // std::int64_t
 #include <memory>  // std::shared_ptr, std::make_shared
 #include <string>  // std::string
 #include <utility> // std::move
@@ -14,8 +15,11 @@
 #include <eddy/es/commit_result.hpp>
 #include <eddy/es/unit_of_work_storage.hpp>
 #include <eddy/postgres/detail/engine.hpp>
+#include <eddy/postgres/detail/user_sql.hpp>
 #include <eddy/postgres/postgres_options.hpp>
+#include <eddy/postgres/postgres_row.hpp>
 #include <eddy/postgres/postgres_unit_of_work.hpp>
+#include <eddy/postgres/postgres_value.hpp>
 
 namespace eddy {
 
@@ -23,6 +27,28 @@ namespace detail {
 template <class Scheduler>
 task<void> pg_hop_to(Scheduler* s) {
     co_await s->schedule();
+}
+
+// The user's statement on a connection of the pool, outside any transaction (its own).
+inline task<pg_rows> pg_user_statement(std::shared_ptr<pg_engine> e, std::string sql,
+                                       std::vector<postgres_value> values) {
+    pg_params params = pg_user_params(sql, values); // before anything is sent
+    task<pg_rows> read = pg_engine::read(std::move(e), std::move(sql), std::move(params));
+    co_return co_await std::move(read);
+}
+
+inline task<std::vector<postgres_row>> pg_user_query(std::shared_ptr<pg_engine> e, std::string sql,
+                                                     std::vector<postgres_value> values) {
+    task<pg_rows> t = pg_user_statement(std::move(e), std::move(sql), std::move(values));
+    const pg_rows rows = co_await std::move(t);
+    co_return pg_user_rows(rows);
+}
+
+inline task<std::int64_t> pg_user_execute(std::shared_ptr<pg_engine> e, std::string sql,
+                                          std::vector<postgres_value> values) {
+    task<pg_rows> t = pg_user_statement(std::move(e), std::move(sql), std::move(values));
+    const pg_rows rows = co_await std::move(t);
+    co_return rows.affected();
 }
 } // namespace detail
 
@@ -38,7 +64,10 @@ task<void> pg_hop_to(Scheduler* s) {
 /// thread. That thread drives libpq's non-blocking calls (send, flush, consume input, get
 /// result) on every connection, waiting for socket readiness with poll(2): no statement ever
 /// blocks a caller's thread. Only parameterized statements are sent; the validated schema name
-/// is the only name put into SQL text.
+/// is the only name put into SQL text. The user's own SQL (`query`, `execute`, and
+/// `postgres_unit_of_work::execute`, for read models kept beside the events) runs on the same
+/// connections, whose sessions start with the schema first on the search path (then `public`;
+/// added after any `options` of `conninfo`): its unqualified names are the schema's tables.
 ///
 /// Eager construction (blocking: connecting and migrating); `commit` is lazy (a task).
 /// Where the awaiter resumes: on `scheduler` (`co_await scheduler.schedule()` from the I/O
@@ -92,6 +121,33 @@ public:
         auto ops =
             std::make_shared<detail::pg_engine::op_list>(unit.release(m_engine.get(), appends));
         return detail::pg_engine::commit(m_engine, std::move(ops), appends);
+    }
+
+    /// Runs one SQL statement of the user's (`$1`..`$n` bound from `params`; see
+    /// `postgres_value`) on a connection of the pool and returns its rows, typed: queries of a
+    /// read model kept in this schema (the schema is first on the search path, so its tables
+    /// are named unqualified). Sees every commit completed before the call.
+    /// Lazy (a task); resumes on the storage's scheduler. Only parameterized: values never go
+    /// into the SQL text.
+    /// Errors: a number of `params` other than the highest `$n` of `sql` (`eddy::error`, nothing
+    /// sent), the server's own (`eddy::postgres_error`), a floating-point column the server
+    /// wrote in a form that does not read back (`eddy::error`).
+    ///
+    ///     auto rows = co_await db.query("SELECT id, total FROM order_view WHERE status = $1",
+    ///                                   {"confirmed"});
+    [[nodiscard]] task<std::vector<postgres_row>>
+    query(std::string sql, std::vector<postgres_value> params = {}) const {
+        return detail::pg_user_query(m_engine, std::move(sql), std::move(params));
+    }
+
+    /// Runs one SQL statement of the user's in a transaction of its own (a read model's
+    /// `CREATE TABLE IF NOT EXISTS`, a one-off fix) and returns the number of rows it changed
+    /// (0 for DDL). Like `query` otherwise (lazy; the storage's scheduler; errors).
+    ///
+    ///     co_await db.execute("CREATE TABLE IF NOT EXISTS order_view (id text PRIMARY KEY)");
+    [[nodiscard]] task<std::int64_t> execute(std::string sql,
+                                             std::vector<postgres_value> params = {}) const {
+        return detail::pg_user_execute(m_engine, std::move(sql), std::move(params));
     }
 
     /// The schema eddy's tables are in.

@@ -166,7 +166,8 @@ public:
             throw error("eddy::postgres: postgres_options::pool_size must be at least 1");
         }
         m_context = "schema '" + m_schema + "'";
-        pg_conninfo info{std::move(conninfo), "eddy (" + m_schema + ")"};
+        // The schema first on the search path: the user's SQL (a read model's tables) is in it.
+        pg_conninfo info{std::move(conninfo), "eddy (" + m_schema + ")", m_schema};
         std::vector<pg_conn_ptr> connections;
         connections.push_back(info.connect_blocking("connecting for " + m_context));
         pg_migrate(connections.back().get(), m_schema);

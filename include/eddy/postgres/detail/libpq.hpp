@@ -6,8 +6,9 @@
 #include <charconv>     // std::from_chars
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::int64_t, std::uint64_t
+#include <cstdlib>      // std::getenv
 #include <memory>       // std::unique_ptr
-#include <string>       // std::string, std::to_string
+#include <string>       // std::string, std::to_string, std::char_traits
 #include <string_view>  // std::string_view
 #include <system_error> // std::errc
 #include <utility>      // std::move
@@ -88,6 +89,16 @@ public:
 
     [[nodiscard]] int size() const noexcept { return m_result ? PQntuples(m_result.get()) : 0; }
     [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+    [[nodiscard]] int columns() const noexcept { return m_result ? PQnfields(m_result.get()) : 0; }
+    // The type (OID) of column `col`.
+    [[nodiscard]] Oid type(int col) const { return PQftype(m_result.get(), col); }
+    // The rows an INSERT, UPDATE, DELETE (...) changed; 0 for other statements.
+    [[nodiscard]] std::int64_t affected() const {
+        const char* n = m_result ? PQcmdTuples(m_result.get()) : "";
+        std::int64_t v = 0;
+        (void)std::from_chars(n, n + std::char_traits<char>::length(n), v);
+        return v;
+    }
     [[nodiscard]] bool null(int row, int col) const {
         return PQgetisnull(m_result.get(), row, col) != 0;
     }
@@ -168,27 +179,63 @@ inline void pg_quiet(PGconn* c) noexcept {
 }
 
 // Connection parameters: the user's conninfo (expanded) and eddy's application name when the
-// user set none, so operators can tell eddy's sessions apart in pg_stat_activity.
+// user set none, so operators can tell eddy's sessions apart in pg_stat_activity; with a
+// `search_path` (a validated schema name), sessions start with that schema first on the search
+// path (the user's own SQL names its tables unqualified; eddy's statements qualify theirs).
 struct pg_conninfo {
     std::string conninfo;
     std::string application_name;
+    std::string search_path;
 
     [[nodiscard]] PGconn* start() const {
-        const char* keys[] = {"dbname", "fallback_application_name", nullptr};
-        const char* values[] = {conninfo.c_str(), application_name.c_str(), nullptr};
+        const std::string o = options();
+        const char* keys[] = {"dbname", "fallback_application_name", "options", nullptr};
+        const char* values[] = {conninfo.c_str(), application_name.c_str(), o.c_str(), nullptr};
+        if (o.empty()) {
+            keys[2] = nullptr; // the user's options (or PGOPTIONS) as they are
+        }
         PGconn* c = PQconnectStartParams(keys, values, 1);
         pg_quiet(c);
         return c;
     }
     [[nodiscard]] pg_conn_ptr connect_blocking(const std::string& context) const {
-        const char* keys[] = {"dbname", "fallback_application_name", nullptr};
-        const char* values[] = {conninfo.c_str(), application_name.c_str(), nullptr};
+        const std::string o = options();
+        const char* keys[] = {"dbname", "fallback_application_name", "options", nullptr};
+        const char* values[] = {conninfo.c_str(), application_name.c_str(), o.c_str(), nullptr};
+        if (o.empty()) {
+            keys[2] = nullptr;
+        }
         pg_conn_ptr c(PQconnectdbParams(keys, values, 1));
         if (!c || PQstatus(c.get()) != CONNECTION_OK) {
             throw pg_connection_error(c.get(), context);
         }
         pg_quiet(c.get());
         return c;
+    }
+
+    // The "options" parameter: the user's own (from the conninfo, else PGOPTIONS), then the
+    // search path (a later -c wins). Empty without a search path.
+    [[nodiscard]] std::string options() const {
+        if (search_path.empty()) {
+            return {};
+        }
+        std::string user;
+        char* error = nullptr;
+        if (PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &error)) {
+            for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+                if (std::string_view(o->keyword) == "options" && o->val != nullptr) {
+                    user = o->val;
+                }
+            }
+            PQconninfoFree(parsed);
+        } else {
+            PQfreemem(error); // a plain database name: no options in it
+        }
+        const char* env = std::getenv("PGOPTIONS"); // ignored by libpq once "options" is given
+        if (user.empty() && env != nullptr) {
+            user = env;
+        }
+        return (user.empty() ? "" : user + " ") + "-c search_path=" + search_path + ",public";
     }
 };
 
