@@ -202,7 +202,8 @@ private:
             e->sql("SELECT truncate_before, max_count FROM {s}.streams WHERE stream_id = $1");
         detail::pg_params params;
         params.text(std::move(stream_id));
-        task<detail::pg_rows> read = detail::pg_engine::read(e, std::move(sql), std::move(params));
+        task<detail::pg_rows> read =
+            detail::pg_engine::read(e, std::move(sql), std::move(params), false, true);
         const detail::pg_rows rows = co_await std::move(read);
         stream_metadata md;
         if (!rows.empty()) {
@@ -228,7 +229,8 @@ private:
         for (;;) {
             detail::pg_params params;
             params.text(stream_id).integer(static_cast<std::int64_t>(version)).integer(page_size);
-            task<detail::pg_rows> read = detail::pg_engine::read(e, sql, std::move(params));
+            task<detail::pg_rows> read =
+                detail::pg_engine::read(e, sql, std::move(params), false, true);
             const detail::pg_rows rows = co_await std::move(read);
             std::vector<detail::pg_event_row> page = detail::pg_event_rows_of(rows);
             for (detail::pg_event_row& row : page) {
@@ -254,7 +256,8 @@ private:
             std::shared_ptr<async_event> committed = e->commits();
             detail::pg_params params;
             params.integer(static_cast<std::int64_t>(next)).integer(page_size);
-            task<detail::pg_rows> read = detail::pg_engine::read(e, sql, std::move(params), live);
+            task<detail::pg_rows> read =
+                detail::pg_engine::read(e, sql, std::move(params), live, true);
             const detail::pg_rows rows = co_await std::move(read);
             detail::pg_event_page page = detail::pg_event_page_of(rows);
             bool blocked = false;
@@ -278,7 +281,7 @@ private:
                 // A fresh xid is above every xid assigned so far (a snapshot's xmax is not:
                 // it is one past the latest completed). Then read again at once.
                 task<detail::pg_rows> fresh = detail::pg_engine::read(
-                    e, "SELECT pg_current_xact_id()::text", detail::pg_params());
+                    e, "SELECT pg_current_xact_id()::text", detail::pg_params(), false, true);
                 const detail::pg_rows xid = co_await std::move(fresh);
                 gap_at = next;
                 gap_horizon = xid.u64(0, 0);

@@ -64,7 +64,10 @@ inline task<std::int64_t> pg_user_execute(std::shared_ptr<pg_engine> e, std::str
 /// thread. That thread drives libpq's non-blocking calls (send, flush, consume input, get
 /// result) on every connection, waiting for socket readiness with poll(2): no statement ever
 /// blocks a caller's thread. Only parameterized statements are sent; the validated schema name
-/// is the only name put into SQL text. The user's own SQL (`query`, `execute`, and
+/// is the only name put into SQL text. eddy's own statements are prepared once per connection
+/// (named `eddy_<n>`: parsing was most of the server's time) and run by name; the user's SQL
+/// never is. After the user's DEALLOCATE or DISCARD ALL, eddy prepares its statements again.
+/// The user's own SQL (`query`, `execute`, and
 /// `postgres_unit_of_work::execute`, for read models kept beside the events) runs on the same
 /// connections, whose sessions start with the schema first on the search path (then `public`;
 /// added after any `options` of `conninfo`): its unqualified names are the schema's tables.

@@ -188,6 +188,15 @@ public:
 
     // `sql` with "{s}" as the quoted schema.
     [[nodiscard]] std::string sql(const char* text) const { return in_schema(text, m_schema); }
+    // The same for a string literal (a statement of eddy's sent at every commit), built once.
+    [[nodiscard]] const std::string& cached_sql(const char* literal) const {
+        std::lock_guard lock(m_cached_mutex);
+        auto [it, added] = m_cached.try_emplace(literal);
+        if (added) {
+            it->second = in_schema(literal, m_schema);
+        }
+        return it->second; // map nodes stay put
+    }
     [[nodiscard]] const std::string& schema() const noexcept { return m_schema; }
     [[nodiscard]] const std::string& channel() const noexcept { return m_schema; }
     [[nodiscard]] const std::shared_ptr<pg_loop_state>& loop_state() const noexcept {
@@ -203,15 +212,18 @@ public:
 
     // One statement on a connection of the pool (no transaction), then the hop.
     // `subscription`: a read of a live subscription (a commit waits for it; see commit).
+    // `prepare`: eddy's own SQL, prepared once per connection (see pg_lease::prepared).
     static task<pg_rows> read(std::shared_ptr<pg_engine> e, std::string sql, pg_params params,
-                              bool subscription = false) {
+                              bool subscription = false, bool prepare = false) {
         std::optional<pg_rows> rows;
         std::exception_ptr failure;
         try {
             pg_acquire_awaiter acquire(*e->loop_state());
             const std::size_t slot = co_await acquire;
             pg_lease lease(e->loop_state(), slot);
-            pg_query_awaiter q = lease.query(std::move(sql), std::move(params), subscription);
+            pg_query_awaiter q =
+                prepare ? lease.prepared(std::move(sql), std::move(params), subscription)
+                        : lease.query(std::move(sql), std::move(params), subscription);
             rows.emplace(co_await q);
         } catch (...) {
             failure = std::current_exception();
@@ -307,6 +319,8 @@ private:
     std::shared_ptr<pg_notifier> m_notifier;
     uuid_v7_generator m_ids;
     std::shared_ptr<pg_outbox_listeners> m_outbox;
+    mutable std::mutex m_cached_mutex;
+    mutable std::map<const char*, std::string> m_cached; // guarded by m_cached_mutex
     // Declared last: destroyed first, so the I/O thread ends before what it uses.
     std::unique_ptr<pg_loop> m_loop;
 };
@@ -320,7 +334,7 @@ inline task<void> pg_engine::insert_events(pg_engine* e, pg_tx* tx) {
             co_return;
         }
         pg_query_awaiter last =
-            tx->lease->query(e->sql("SELECT coalesce(max(position), 0) FROM {s}.events"));
+            tx->lease->prepared(e->cached_sql("SELECT coalesce(max(position), 0) FROM {s}.events"));
         const pg_rows rows = co_await last;
         base = rows.u64(0, 0);
     } else {
@@ -339,14 +353,14 @@ inline task<void> pg_engine::insert_events(pg_engine* e, pg_tx* tx) {
         }
         pg_params p;
         p.integer(static_cast<std::int64_t>(tx->events.size())).text(e->channel());
-        pg_query_awaiter allocate = tx->lease->query(
-            e->sql("SELECT {s}.allocate_positions($1), pg_notify($2, '')"), std::move(p));
+        pg_query_awaiter allocate = tx->lease->prepared(
+            e->cached_sql("SELECT {s}.allocate_positions($1), pg_notify($2, '')"), std::move(p));
         const pg_rows first = co_await allocate;
         base = first.u64(0, 0) - 1;
         constexpr std::size_t chunk = 500; // 14 parameters a row; at most 65535 a statement
         for (std::size_t from = 0; from < tx->events.size(); from += chunk) {
             const std::size_t to = std::min(tx->events.size(), from + chunk);
-            std::string text = e->sql(
+            std::string text = e->cached_sql(
                 "INSERT INTO {s}.events (position, stream_id, stream_version, event_id, "
                 "type_name, schema_version, correlation_id, causation_id, tenant, traceparent, "
                 "headers, payload, batch_first, batch_last) VALUES ");
@@ -375,7 +389,12 @@ inline task<void> pg_engine::insert_events(pg_engine* e, pg_tx* tx) {
                     .integer(static_cast<std::int64_t>(base + ev.batch_offset + 1))
                     .integer(static_cast<std::int64_t>(base + ev.batch_offset + ev.batch_size));
             }
-            pg_query_awaiter insert = tx->lease->query(std::move(text), std::move(values));
+            // Prepared (one text per row count) only for a few rows: a larger insert's parsing
+            // is small beside its rows, and its prepared form would hold server memory.
+            constexpr std::size_t prepared_rows = 16;
+            pg_query_awaiter insert = to - from <= prepared_rows
+                                          ? tx->lease->prepared(std::move(text), std::move(values))
+                                          : tx->lease->query(std::move(text), std::move(values));
             co_await insert;
         }
     }

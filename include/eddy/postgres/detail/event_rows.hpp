@@ -237,9 +237,10 @@ private:
         const pg_engine& e = *tx->engine;
         // Locks the stream's row until COMMIT: appends to one stream are serialized here, so
         // the version check below sees every committed append before it.
-        pg_query_awaiter lock = tx->lease->query(
-            e.sql("INSERT INTO {s}.streams (stream_id) VALUES ($1) ON CONFLICT (stream_id) DO "
-                  "UPDATE SET version = {s}.streams.version RETURNING version, deleted"),
+        pg_query_awaiter lock = tx->lease->prepared(
+            e.cached_sql(
+                "INSERT INTO {s}.streams (stream_id) VALUES ($1) ON CONFLICT (stream_id) DO "
+                "UPDATE SET version = {s}.streams.version RETURNING version, deleted"),
             pg_params().text(op->stream_id));
         const pg_rows stream = co_await lock;
         const std::uint64_t version = stream.u64(0, 0);
@@ -253,10 +254,11 @@ private:
         }
         ids += "}";
         if (ids.size() > 2) {
-            pg_query_awaiter find = tx->lease->query(
-                e.sql("SELECT event_id::text, position, stream_version, batch_first, batch_last, "
-                      "stream_id, type_name, payload, schema_version FROM {s}.events "
-                      "WHERE event_id = ANY($1::uuid[])"),
+            pg_query_awaiter find = tx->lease->prepared(
+                e.cached_sql(
+                    "SELECT event_id::text, position, stream_version, batch_first, batch_last, "
+                    "stream_id, type_name, payload, schema_version FROM {s}.events "
+                    "WHERE event_id = ANY($1::uuid[])"),
                 pg_params().text(ids));
             const pg_rows rows = co_await find;
             std::map<uuid, stored> found;
@@ -299,8 +301,9 @@ private:
             tx->events.push_back(std::move(ev));
         }
         const std::uint64_t new_version = version + op->batch.size();
-        pg_query_awaiter update = tx->lease->query(
-            e.sql("UPDATE {s}.streams SET version = $2, deleted = false WHERE stream_id = $1"),
+        pg_query_awaiter update = tx->lease->prepared(
+            e.cached_sql(
+                "UPDATE {s}.streams SET version = $2, deleted = false WHERE stream_id = $1"),
             pg_params().text(op->stream_id).integer(static_cast<std::int64_t>(new_version)));
         co_await update;
         tx->appends.push_back(
@@ -317,9 +320,9 @@ struct pg_delete_op final : pg_unit_op {
 
 private:
     static task<void> remove(pg_delete_op* op, pg_tx* tx) {
-        pg_query_awaiter lock = tx->lease->query(
-            tx->engine->sql("SELECT version, deleted FROM {s}.streams WHERE stream_id = $1 "
-                            "FOR UPDATE"),
+        pg_query_awaiter lock = tx->lease->prepared(
+            tx->engine->cached_sql("SELECT version, deleted FROM {s}.streams WHERE stream_id = $1 "
+                                   "FOR UPDATE"),
             pg_params().text(op->stream_id));
         const pg_rows rows = co_await lock;
         const std::uint64_t actual = rows.empty() || rows.boolean(0, 1) ? 0 : rows.u64(0, 0);
@@ -327,9 +330,9 @@ private:
             throw concurrency_conflict(op->stream_id, op->expected, actual);
         }
         if (!rows.empty()) {
-            pg_query_awaiter update = tx->lease->query(
-                tx->engine->sql("UPDATE {s}.streams SET deleted = true, deleted_before = "
-                                "version + 1 WHERE stream_id = $1"),
+            pg_query_awaiter update = tx->lease->prepared(
+                tx->engine->cached_sql("UPDATE {s}.streams SET deleted = true, deleted_before = "
+                                       "version + 1 WHERE stream_id = $1"),
                 pg_params().text(op->stream_id));
             co_await update;
         }
@@ -345,11 +348,12 @@ struct pg_metadata_op final : pg_unit_op {
 
 private:
     static task<void> set(pg_metadata_op* op, pg_tx* tx) {
-        pg_query_awaiter upsert = tx->lease->query(
-            tx->engine->sql("INSERT INTO {s}.streams (stream_id, truncate_before, max_count) "
-                            "VALUES ($1, $2, $3) ON CONFLICT (stream_id) DO UPDATE SET "
-                            "truncate_before = excluded.truncate_before, "
-                            "max_count = excluded.max_count"),
+        pg_query_awaiter upsert = tx->lease->prepared(
+            tx->engine->cached_sql(
+                "INSERT INTO {s}.streams (stream_id, truncate_before, max_count) "
+                "VALUES ($1, $2, $3) ON CONFLICT (stream_id) DO UPDATE SET "
+                "truncate_before = excluded.truncate_before, "
+                "max_count = excluded.max_count"),
             pg_params()
                 .text(op->stream_id)
                 .integer(static_cast<std::int64_t>(op->md.truncate_before))

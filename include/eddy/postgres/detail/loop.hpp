@@ -1,24 +1,26 @@
 // eddy/postgres/detail/loop.hpp - the I/O thread of a postgres_storage: it owns the pool's
 // connections and the LISTEN connection, sends statements with libpq's non-blocking calls
-// (PQsendQueryParams, PQflush, PQconsumeInput, PQisBusy, PQgetResult), waits for socket
+// (PQsendQueryParams, or PQsendPrepare once per connection and statement then
+// PQsendQueryPrepared; PQflush, PQconsumeInput, PQisBusy, PQgetResult), waits for socket
 // readiness with poll(2), reconnects broken connections (PQconnectStartParams/PQconnectPoll),
 // and resumes the coroutine awaiting each statement on this thread.
 #pragma once
 
-#include <algorithm>  // std::find
-#include <chrono>     // std::chrono::steady_clock, std::chrono::milliseconds
-#include <coroutine>  // std::coroutine_handle
-#include <cstddef>    // std::size_t
-#include <cstdint>    // std::uint64_t
-#include <deque>      // std::deque
-#include <exception>  // std::exception_ptr, std::make_exception_ptr, std::rethrow_exception
-#include <functional> // std::function
-#include <memory>     // std::shared_ptr, std::make_shared
-#include <mutex>      // std::mutex, std::lock_guard, std::unique_lock
-#include <string>     // std::string
-#include <thread>     // std::thread
-#include <utility>    // std::move, std::exchange
-#include <vector>     // std::vector
+#include <algorithm>     // std::find
+#include <chrono>        // std::chrono::steady_clock, std::chrono::milliseconds
+#include <coroutine>     // std::coroutine_handle
+#include <cstddef>       // std::size_t
+#include <cstdint>       // std::uint64_t
+#include <deque>         // std::deque
+#include <exception>     // std::exception_ptr, std::make_exception_ptr, std::rethrow_exception
+#include <functional>    // std::function
+#include <memory>        // std::shared_ptr, std::make_shared
+#include <mutex>         // std::mutex, std::lock_guard, std::unique_lock
+#include <string>        // std::string, std::to_string
+#include <thread>        // std::thread
+#include <unordered_map> // std::unordered_map
+#include <utility>       // std::move, std::exchange
+#include <vector>        // std::vector
 
 #include <set> // std::set
 
@@ -43,6 +45,7 @@ struct pg_query {
     std::coroutine_handle<> waiter;
     bool subscription = false; // a read of a live subscription (see pg_loop_state::reading)
     bool first = false;        // the first statement of its lease (see start_query)
+    bool prepare = false;      // eddy's own SQL: prepared once per connection (see pg_slot)
     std::uint64_t seq = 0;     // its number among those reads
 };
 
@@ -64,6 +67,16 @@ struct pg_slot {
     pg_query* query = nullptr; // the statement in flight (busy)
     pg_result_ptr result;      // the last result of the statement in flight
     pg_result_ptr failure;     // its first failed result
+    // Prepared statements of this session (SQL text -> name; cleared on reconnection). Parsing
+    // and planning are most of the server's time for eddy's short statements, so each of
+    // eddy's own statements is prepared on first use (a prepared statement outlives a rolled
+    // back transaction). The user's SQL never is (its tables may change under it). Bounded:
+    // past the bound, new texts are sent unprepared.
+    static constexpr std::size_t max_prepared = 128;
+    std::unordered_map<std::string, std::string> prepared;
+    std::string preparing; // the name being prepared for `query` (busy), or empty
+    // Names given so far: never reused, since a statement the map forgot may still exist.
+    std::uint64_t named = 0;
 };
 
 // What the I/O thread shares with the storage. Held by the thread too, so a storage released on
@@ -191,10 +204,12 @@ private:
 class pg_query_awaiter {
 public:
     pg_query_awaiter(pg_loop_state& s, std::size_t slot, std::string sql, pg_params params,
-                     std::string context, bool subscription = false, bool first = false)
+                     std::string context, bool subscription = false, bool first = false,
+                     bool prepare = false)
         : m_state(&s) {
         m_query.subscription = subscription;
         m_query.first = first;
+        m_query.prepare = prepare;
         m_query.slot = slot;
         m_query.sql = std::move(sql);
         m_query.params = std::move(params);
@@ -272,6 +287,15 @@ public:
                                          bool subscription = false) const {
         pg_query_awaiter q(*m_state, m_slot, std::move(sql), std::move(params), m_state->context,
                            subscription, !m_used);
+        m_used = true;
+        return q;
+    }
+    // Like query, for eddy's own SQL (a bounded set of texts, on tables eddy migrates only
+    // forward): prepared once per connection, then executed by name.
+    [[nodiscard]] pg_query_awaiter prepared(std::string sql, pg_params params = {},
+                                            bool subscription = false) const {
+        pg_query_awaiter q(*m_state, m_slot, std::move(sql), std::move(params), m_state->context,
+                           subscription, !m_used, true);
         m_used = true;
         return q;
     }
@@ -377,10 +401,25 @@ private:
                        std::make_exception_ptr(pg_connection_error(slot.conn.get(), q->context)));
             return;
         }
+        const std::string* name = nullptr;
+        if (q->prepare) {
+            auto known = slot.prepared.find(q->sql);
+            if (known != slot.prepared.end()) {
+                name = &known->second;
+            } else if (slot.prepared.size() < pg_slot::max_prepared) {
+                start_prepare(s, slot, q);
+                return;
+            }
+        }
         const pg_params::view v = q->params.pointers();
-        if (PQsendQueryParams(slot.conn.get(), q->sql.c_str(), static_cast<int>(q->params.size()),
-                              nullptr, v.values.data(), v.lengths.data(), q->params.formats(),
-                              0) == 0) {
+        const int n = static_cast<int>(q->params.size());
+        const int sent =
+            name != nullptr
+                ? PQsendQueryPrepared(slot.conn.get(), name->c_str(), n, v.values.data(),
+                                      v.lengths.data(), q->params.formats(), 0)
+                : PQsendQueryParams(slot.conn.get(), q->sql.c_str(), n, nullptr, v.values.data(),
+                                    v.lengths.data(), q->params.formats(), 0);
+        if (sent == 0) {
             slot.broken = PQstatus(slot.conn.get()) != CONNECTION_OK;
             fail_query(s, q,
                        std::make_exception_ptr(pg_connection_error(slot.conn.get(), q->context)));
@@ -398,12 +437,47 @@ private:
         slot.flushing = flushed == 1; // the rest is sent when the socket is writable
     }
 
+    // Prepares q's statement on its (idle, working) connection; q is sent once it is prepared
+    // (see finish_query). Names are never reused within a session.
+    static void start_prepare(pg_loop_state& s, pg_slot& slot, pg_query* q) {
+        std::string name = "eddy_" + std::to_string(++slot.named);
+        if (PQsendPrepare(slot.conn.get(), name.c_str(), q->sql.c_str(),
+                          static_cast<int>(q->params.size()), nullptr) == 0) {
+            slot.broken = PQstatus(slot.conn.get()) != CONNECTION_OK;
+            fail_query(s, q,
+                       std::make_exception_ptr(pg_connection_error(slot.conn.get(), q->context)));
+            return;
+        }
+        const int flushed = PQflush(slot.conn.get());
+        if (flushed < 0) {
+            slot.broken = true;
+            fail_query(s, q,
+                       std::make_exception_ptr(pg_connection_error(slot.conn.get(), q->context)));
+            return;
+        }
+        slot.st = pg_slot::state::busy;
+        slot.query = q;
+        slot.preparing = std::move(name);
+        slot.flushing = flushed == 1;
+    }
+
     // Whether an idle connection still works: reads what the server may have sent meanwhile (a
     // termination notice and the end of the stream), without blocking.
     static bool usable(pg_slot& slot) {
         PGconn* c = slot.conn.get();
         return !slot.broken && PQstatus(c) == CONNECTION_OK && PQconsumeInput(c) != 0 &&
                PQstatus(c) == CONNECTION_OK;
+    }
+
+    // Whether `sql` may drop the session's prepared statements (DEALLOCATE, DISCARD ALL; any
+    // case): a false positive costs preparing again.
+    static bool may_drop_prepared(const std::string& sql) {
+        std::string lower = sql;
+        for (char& c : lower) {
+            c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        }
+        return lower.find("deallocate") != std::string::npos ||
+               lower.find("discard") != std::string::npos;
     }
 
     // The statement in flight on `slot` is answered (or the connection failed).
@@ -413,14 +487,31 @@ private:
         slot.flushing = false;
         pg_result_ptr result = std::move(slot.result);
         pg_result_ptr failure = std::move(slot.failure);
+        std::string prepared = std::exchange(slot.preparing, std::string());
         if (lost || PQstatus(slot.conn.get()) != CONNECTION_OK) {
             slot.broken = true;
         }
         if (q == nullptr) {
             return; // the listener's LISTEN
         }
+        if (!q->prepare && may_drop_prepared(q->sql)) {
+            slot.prepared.clear(); // the user's DEALLOCATE or DISCARD: prepare again
+        }
+        if (!prepared.empty() && !failure && !slot.broken && result) {
+            // Prepared: now the statement itself (q is no longer its lease's first).
+            slot.prepared.emplace(q->sql, std::move(prepared));
+            q->first = false;
+            start_query(s, q);
+            return;
+        }
         if (failure) {
-            const bool no_state = PQresultErrorField(failure.get(), PG_DIAG_SQLSTATE) == nullptr;
+            const char* state = PQresultErrorField(failure.get(), PG_DIAG_SQLSTATE);
+            if (state != nullptr && std::string(state) == "26000") {
+                // Unknown prepared statement: the session's were dropped (by the user's SQL);
+                // prepare again from now on.
+                slot.prepared.clear();
+            }
+            const bool no_state = state == nullptr;
             q->error = std::make_exception_ptr(
                 no_state && slot.broken ? pg_connection_error(slot.conn.get(), q->context)
                                         : pg_result_error(failure.get(), q->context));
@@ -479,6 +570,8 @@ private:
     static void start_connect(pg_loop_state& s, std::size_t i, pg_query* pending = nullptr) {
         pg_slot& slot = s.slots[i];
         slot.conn.reset(s.conninfo.start());
+        slot.prepared.clear(); // a new session
+        slot.preparing.clear();
         slot.broken = false;
         slot.flushing = false;
         slot.query = pending;
