@@ -45,6 +45,12 @@ enum class nats_retention {
 /// - `ack_wait`: a delivered record not acknowledged in this time (its member died) is
 ///   delivered again; longer than the slowest handler.
 /// - `name`: the connection name the servers show (monitoring).
+/// - `send_asap`: publishes, acknowledgements and pull requests leave at once, one system call
+///   each (the default: a publish awaited before the next, or a partition's fetch-handle-ack
+///   loop, does not wait for libnats's flusher thread, which sends about 1 ms later: 5x the
+///   awaited publish rate, 1.8x publish-to-handler in benchmarks/nats_bench.cpp); false lets
+///   the flusher batch them (about half the client CPU per record when many publishes are in
+///   flight at once, at the same rate there).
 /// Preconditions: `validate()` throws `eddy::error` naming the bad field; the bus calls it
 /// eagerly. Thread-safety: a plain value.
 ///
@@ -62,6 +68,7 @@ struct nats_bus_options {
     std::chrono::milliseconds fetch_wait{std::chrono::milliseconds(100)}; ///< one pull's wait
     std::chrono::milliseconds ack_wait{std::chrono::seconds(30)}; ///< redelivery of the unacked
     std::string name = "eddy";                                    ///< the connection's name
+    bool send_asap = true; ///< send each message at once rather than from the flusher thread
 
     /// Throws `eddy::error` when the options are unusable.
     void validate() const {

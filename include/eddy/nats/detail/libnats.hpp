@@ -137,6 +137,7 @@ public:
         // keeps reconnecting meanwhile, to any server of the cluster.
         nats_check(natsOptions_SetFailRequestsOnDisconnect(opts, true), "setting fail-fast");
         nats_check(natsOptions_SetMaxReconnect(opts, -1), "setting reconnects");
+        nats_check(natsOptions_SetSendAsap(opts, o.send_asap), "setting send-asap");
         const std::string where = "connecting to " + join(urls);
         nats_check(natsConnection_Connect(&m_conn, opts), where);
         jsOptions jo;
