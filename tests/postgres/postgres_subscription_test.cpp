@@ -209,6 +209,41 @@ private:
     PGconn* m_conn;
 };
 
+// A transaction of the test's own connection, holding a transaction id (as a process's
+// transaction elsewhere in the cluster would) until committed.
+class open_transaction {
+public:
+    open_transaction() : m_conn(PQconnectdb(conninfo().c_str())) {
+        run("BEGIN", PGRES_COMMAND_OK);
+        run("SELECT pg_current_xact_id()", PGRES_TUPLES_OK);
+    }
+    open_transaction(const open_transaction&) = delete;
+    open_transaction& operator=(const open_transaction&) = delete;
+    ~open_transaction() { PQfinish(m_conn); }
+    void commit() { run("COMMIT", PGRES_COMMAND_OK); }
+
+private:
+    void run(const std::string& sql, ExecStatusType expected) {
+        PGresult* r = PQexec(m_conn, sql.c_str());
+        const bool ok = PQresultStatus(r) == expected;
+        PQclear(r);
+        if (!ok) {
+            throw std::runtime_error(sql + ": " + PQerrorMessage(m_conn));
+        }
+    }
+    PGconn* m_conn;
+};
+
+// Reads of the schema's events table so far (the server's statistics: sequential plus index
+// scans; a reading backend reports them within a second or so).
+long event_scans(const std::string& schema) {
+    const std::string n = eddy::test::postgres::admin(
+        "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE "
+        "schemaname = '" +
+        schema + "' AND relname = 'events'");
+    return n.empty() ? 0 : std::stol(n);
+}
+
 eddy::task<> commit_unit(eddy::postgres_storage db, eddy::postgres_unit_of_work unit) {
     co_await db.commit(std::move(unit));
 }
@@ -275,11 +310,14 @@ TEST_CASE("postgres_event_store: out-of-order commits and rollbacks after taking
     REQUIRE(eddy::test::postgres::admin("SELECT last_value FROM \"" + store->schema->name() +
                                         "\".positions") == std::to_string(taken));
     REQUIRE(seen.back().global_position <= taken);
-    // A subscriber starting afterwards sees the same. (Not read_all: it stops before a gap
-    // while any transaction in the cluster that might own it is open, e.g. another test's.)
+    // A subscriber starting afterwards sees the same, and so does read_all (it waits at the
+    // rolled-back positions while a transaction in the cluster that might own them is open,
+    // e.g. another test's, then passes them).
     eddy::stream<envelope> again = store->subscribe_all(1);
     REQUIRE(eddy::test::es::positions(eddy::sync_wait(eddy::test::es::take_n(
                 &again, committed.size()))) == eddy::test::es::positions(seen));
+    REQUIRE(eddy::test::es::positions(eddy::sync_wait(eddy::to_vector(store->read_all(1)))) ==
+            eddy::test::es::positions(seen));
 }
 
 TEST_CASE("postgres_event_store: another storage's commit wakes a subscriber by NOTIFY",
@@ -348,20 +386,61 @@ TEST_CASE("postgres_event_store: a reader stops before a position whose transact
     // B commits position 2 behind the open position 1.
     REQUIRE(eddy::sync_wait(store->append("b", eddy::expected_version::no_stream(),
                                           {added("b", 1)})) == eddy::append_result{1, 2, 2});
-    REQUIRE(eddy::sync_wait(eddy::to_vector(store->read_all(1))).empty()); // not 2 before 1
+    // Both readers start while position 1 is open: neither yields 2 before 1, and read_all
+    // waits too (ending before the gap would drop 2, a committed event).
     std::vector<envelope> seen;
     std::exception_ptr sub_error;
     std::binary_semaphore sub_done{0};
     run_detached(collect_some(store->subscribe_all(1), roll_back ? 1U : 2U, &seen), &sub_error,
                  &sub_done);
+    std::vector<envelope> read;
+    std::exception_ptr read_error;
+    std::binary_semaphore read_done{0};
+    run_detached(collect_all(store->read_all(1), &read), &read_error, &read_done);
 
     gate.release();
     a_done.acquire();
     REQUIRE(static_cast<bool>(a_error) == roll_back);
+    const auto expected =
+        roll_back ? std::vector<std::uint64_t>{2} : std::vector<std::uint64_t>{1, 2};
     sub_done.acquire();
     REQUIRE_FALSE(sub_error);
-    REQUIRE(eddy::test::es::positions(seen) ==
-            (roll_back ? std::vector<std::uint64_t>{2} : std::vector<std::uint64_t>{1, 2}));
+    REQUIRE(eddy::test::es::positions(seen) == expected);
+    read_done.acquire();
+    REQUIRE_FALSE(read_error);
+    REQUIRE(eddy::test::es::positions(read) == expected);
+}
+
+TEST_CASE("postgres_event_store: read_all waits at a rolled-back position while a transaction "
+          "that might own it is open, then returns every committed event",
+          "[postgres][postgres_event_store][concurrency]") {
+    // What a process killed mid-commit leaves: a position taken and rolled back, events
+    // committed behind it, and (on a shared server) other transactions running.
+    eddy::inline_scheduler s;
+    auto store = fresh(s, 3);
+    eddy::postgres_unit_of_work unit = store->storage().begin();
+    store->append(unit, "a", eddy::expected_version::no_stream(), {added("a", 1)});
+    unit.add(store->storage().engine().get(), std::make_unique<hold_op>(0, true), false);
+    REQUIRE_THROWS_AS(eddy::sync_wait(commit_unit(store->storage(), std::move(unit))),
+                      eddy::error); // position 1 taken, rolled back
+    open_transaction other;         // any transaction open in the cluster
+    REQUIRE(eddy::sync_wait(store->append("b", eddy::expected_version::no_stream(),
+                                          {added("b", 1)})) == eddy::append_result{1, 2, 2});
+
+    const long before = event_scans(store->schema->name());
+    std::vector<envelope> read;
+    std::exception_ptr read_error;
+    std::binary_semaphore read_done{0};
+    run_detached(collect_all(store->read_all(1), &read), &read_error, &read_done);
+    // The reader found the gap and read again after taking its horizon (two reads): ending
+    // there would return nothing.
+    while (event_scans(store->schema->name()) < before + 2) {
+        // a query each turn, no sleep: the reader's statistics arrive within a second or so
+    }
+    other.commit();
+    read_done.acquire();
+    REQUIRE_FALSE(read_error);
+    REQUIRE(eddy::test::es::positions(read) == std::vector<std::uint64_t>{2});
 }
 
 TEST_CASE("postgres_storage: storages created at once on a new schema migrate it once",

@@ -63,17 +63,20 @@ namespace eddy {
 ///   below h, since it took p before the later position's transaction committed). It passes p
 ///   only once a snapshot's watermark `pg_snapshot_xmin(pg_current_snapshot())` reaches h
 ///   (every such transaction has ended, so p is committed and visible, or never will be);
-///   until then it stops before p. No timeouts, no skip heuristics. (The snapshot's xmax
+///   until then it waits before p. No timeouts, no skip heuristics. (The snapshot's xmax
 ///   would not do as h: it is one past the latest *completed* id, and an open transaction may
 ///   hold a larger one.)
 /// - Cost: a gap lasts while a later position's transaction has committed and an earlier one's
 ///   has not (brief, and common under concurrent appends), and after a transaction failed with
 ///   positions taken. While there is one, readers wait for the oldest transaction open in the
 ///   whole cluster (any database) to end, not only for the appenders: a long transaction
-///   anywhere delays subscribers (never writers). Each new gap costs the reader one statement
-///   and one transaction id. `read_all` stops before an unresolved gap (its end is the
-///   readable end); `subscribe_all` waits, re-reading on the next notification (the owner's
-///   commit sends one) or poll tick (how it passes a rolled-back position).
+///   anywhere delays readers (never writers). Each new gap costs the reader one statement
+///   and one transaction id. Both reads wait at an unresolved gap, re-reading on the next
+///   notification (the owner's commit sends one) or poll tick (how they pass a rolled-back
+///   position); `read_all` then reads on to the end and ends: it returns every event committed
+///   before it was called. (Ending at the gap would silently drop the events behind a position
+///   a killed process took: such a gap resolves only once the watermark passes, which one
+///   re-read right away rarely sees while other transactions run.)
 /// `subscribe_all`: reads up to the end, then waits; commits of this storage wake it at once,
 /// commits of other processes by LISTEN/NOTIFY (NOTIFY is sent in the appending transaction),
 /// and it re-reads every `postgres_options::poll_interval` as a fallback.
@@ -290,7 +293,7 @@ private:
             if (!blocked && static_cast<std::int64_t>(page.rows.size()) == page_size) {
                 continue;
             }
-            if (!live) {
+            if (!live && !blocked) {
                 co_return;
             }
             co_await committed->wait(); // g++ 12: never inside a condition
