@@ -4,12 +4,15 @@
 #pragma once
 
 #include <atomic>    // std::atomic
+#include <cstddef>   // std::size_t
 #include <cstdlib>   // std::getenv
 #include <stdexcept> // std::runtime_error
 #include <string>    // std::string, std::to_string
 
 #include <libpq-fe.h>
 #include <unistd.h> // getpid
+
+#include <eddy/postgres/postgres_options.hpp>
 
 namespace eddy::test::postgres {
 
@@ -69,6 +72,13 @@ public:
         }
     }
     [[nodiscard]] const std::string& name() const noexcept { return m_name; }
+    /// A storage's options in this schema, with `pool_size` connections.
+    [[nodiscard]] eddy::postgres_options options(std::size_t pool_size) const {
+        eddy::postgres_options o;
+        o.schema = m_name;
+        o.pool_size = pool_size;
+        return o;
+    }
 
 private:
     std::string m_name;

@@ -39,13 +39,6 @@ using eddy::test::postgres::conninfo;
 using eddy::test::postgres::fresh_schema;
 using store_type = eddy::postgres_event_store<conformance_events>;
 
-eddy::postgres_options in(const fresh_schema& s) {
-    eddy::postgres_options o;
-    o.schema = s.name();
-    o.pool_size = 2;
-    return o;
-}
-
 // A store in a fresh schema, dropped with the store (idle connections hold no lock on it).
 struct owned_store : store_type {
     owned_store(std::shared_ptr<fresh_schema> s, eddy::postgres_storage db)
@@ -55,7 +48,7 @@ struct owned_store : store_type {
 
 std::unique_ptr<owned_store> fresh(eddy::inline_scheduler& s) {
     auto schema = std::make_shared<fresh_schema>();
-    eddy::postgres_storage db(conninfo(), s, in(*schema));
+    eddy::postgres_storage db(conninfo(), s, schema->options(2));
     return std::make_unique<owned_store>(schema, std::move(db));
 }
 
@@ -77,7 +70,7 @@ TEST_CASE("postgres_event_store: payloads and metadata are columns, readable wit
           "[postgres][postgres_event_store]") {
     eddy::inline_scheduler s;
     fresh_schema schema;
-    store_type store(eddy::postgres_storage(conninfo(), s, in(schema)));
+    store_type store(eddy::postgres_storage(conninfo(), s, schema.options(2)));
     eddy::event_metadata md;
     md.correlation_id = "c-9";
     md.headers.set("k", "v");
@@ -103,13 +96,13 @@ TEST_CASE("postgres_event_store: events survive the storage; a new one continues
     fresh_schema schema;
     std::vector<envelope> before;
     {
-        store_type store(eddy::postgres_storage(conninfo(), s, in(schema)));
+        store_type store(eddy::postgres_storage(conninfo(), s, schema.options(2)));
         eddy::sync_wait(
             store.append("a", eddy::expected_version::no_stream(), {added("1", 1), added("2", 2)}));
         eddy::sync_wait(store.append("b", eddy::expected_version::no_stream(), {added("3", 3)}));
         before = eddy::sync_wait(eddy::to_vector(store.read_all(1)));
     }
-    store_type again(eddy::postgres_storage(conninfo(), s, in(schema)));
+    store_type again(eddy::postgres_storage(conninfo(), s, schema.options(2)));
     REQUIRE(eddy::sync_wait(eddy::to_vector(again.read_all(1))) == before);
     REQUIRE(eddy::sync_wait(again.append("a", eddy::expected_version::exact(2), {added("4", 4)})) ==
             eddy::append_result{3, 4, 4});
@@ -142,7 +135,7 @@ TEST_CASE("postgres_event_store: streams outlive the store and storage objects",
     fresh_schema schema;
     eddy::stream<envelope> later;
     {
-        store_type store(eddy::postgres_storage(conninfo(), s, in(schema)));
+        store_type store(eddy::postgres_storage(conninfo(), s, schema.options(2)));
         eddy::sync_wait(store.append("a", eddy::expected_version::any(), {added("1", 1)}));
         later = store.read_stream("a", 1);
     } // the stream keeps the storage (its thread and connections) alive
@@ -155,7 +148,7 @@ TEST_CASE("postgres_event_store: a row the codec cannot decode is an error namin
           "[postgres][postgres_event_store]") {
     eddy::inline_scheduler s;
     fresh_schema schema;
-    store_type store(eddy::postgres_storage(conninfo(), s, in(schema)));
+    store_type store(eddy::postgres_storage(conninfo(), s, schema.options(2)));
     eddy::sync_wait(store.append("bad", eddy::expected_version::no_stream(), {added("1", 1)}));
     admin("UPDATE \"" + schema.name() +
           "\".events SET payload = convert_to('{\"sku\":1}', 'UTF8')");

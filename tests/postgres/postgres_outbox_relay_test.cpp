@@ -48,13 +48,6 @@ using eddy::test::postgres::fresh_schema;
 using outbox_type = eddy::postgres_outbox_store<notice>;
 using strings = std::vector<std::string>;
 
-eddy::postgres_options in(const fresh_schema& s, std::size_t pool = 2) {
-    eddy::postgres_options o;
-    o.schema = s.name();
-    o.pool_size = pool;
-    return o;
-}
-
 eddy::inline_scheduler inline_s;
 
 struct order {
@@ -73,8 +66,8 @@ TEST_CASE("postgres: two storages enqueue and relay concurrently: each message p
           "each aggregate's in order",
           "[postgres][postgres_outbox_store][concurrency]") {
     fresh_schema schema;
-    eddy::postgres_storage one(conninfo(), inline_s, in(schema, 3));
-    eddy::postgres_storage two(conninfo(), inline_s, in(schema, 3));
+    eddy::postgres_storage one(conninfo(), inline_s, schema.options(3));
+    eddy::postgres_storage two(conninfo(), inline_s, schema.options(3));
     outbox_type first(one);
     outbox_type second(two);
     constexpr int per_writer = 60;
@@ -172,7 +165,7 @@ TEST_CASE("postgres_saga_log: a saga_coordinator runs sagas on it from a thread_
           "[postgres][postgres_saga_log][concurrency]") {
     fresh_schema schema;
     eddy::thread_pool pool(2);
-    eddy::postgres_saga_log<order> log(eddy::postgres_storage(conninfo(), pool, in(schema)));
+    eddy::postgres_saga_log<order> log(eddy::postgres_storage(conninfo(), pool, schema.options(2)));
     eddy::saga_coordinator coordinator(pool, log);
     const eddy::saga<order> def(
         "order", eddy::sequence(eddy::step<order>("one", bump), eddy::step<order>("two", bump)));

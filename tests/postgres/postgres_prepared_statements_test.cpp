@@ -39,15 +39,8 @@ using eddy::test::postgres::admin;
 using eddy::test::postgres::conninfo;
 using eddy::test::postgres::fresh_schema;
 
-eddy::postgres_options one_connection(const fresh_schema& s) {
-    eddy::postgres_options o;
-    o.schema = s.name();
-    o.pool_size = 1;
-    return o;
-}
-
 struct fixture {
-    explicit fixture(eddy::inline_scheduler& s) : storage(conninfo(), s, one_connection(schema)) {}
+    explicit fixture(eddy::inline_scheduler& s) : storage(conninfo(), s, schema.options(1)) {}
     fresh_schema schema;
     eddy::postgres_storage storage;
     eddy::postgres_event_store<note_events> events{storage};

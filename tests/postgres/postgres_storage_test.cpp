@@ -44,15 +44,8 @@ using eddy::test::postgres::conninfo;
 using eddy::test::postgres::fresh_schema;
 using store_type = eddy::postgres_event_store<conformance_events>;
 
-eddy::postgres_options in(const fresh_schema& s, std::size_t pool = 2) {
-    eddy::postgres_options o;
-    o.schema = s.name();
-    o.pool_size = pool;
-    return o;
-}
-
 struct pg_fixture {
-    explicit pg_fixture(eddy::inline_scheduler& s) : storage(conninfo(), s, in(schema)) {}
+    explicit pg_fixture(eddy::inline_scheduler& s) : storage(conninfo(), s, schema.options(2)) {}
     fresh_schema schema;
     eddy::postgres_storage storage;
     store_type events{storage};
@@ -140,8 +133,8 @@ TEST_CASE("postgres_storage: a unit of work of another storage is an error",
           "[postgres][postgres_storage]") {
     eddy::inline_scheduler s;
     fresh_schema schema;
-    eddy::postgres_storage one(conninfo(), s, in(schema));
-    eddy::postgres_storage two(conninfo(), s, in(schema)); // the same schema, another pool
+    eddy::postgres_storage one(conninfo(), s, schema.options(2));
+    eddy::postgres_storage two(conninfo(), s, schema.options(2)); // the same schema, another pool
     store_type events_two(two);
     eddy::postgres_unit_of_work unit = one.begin();
     REQUIRE_THROWS_AS(events_two.append(unit, "a", eddy::expected_version::any(), {added("1", 1)}),
@@ -154,8 +147,8 @@ TEST_CASE("postgres_storage: two storages on one schema (as two processes) share
           "[postgres][postgres_storage]") {
     eddy::inline_scheduler s;
     fresh_schema schema;
-    store_type one(eddy::postgres_storage(conninfo(), s, in(schema)));
-    store_type two(eddy::postgres_storage(conninfo(), s, in(schema)));
+    store_type one(eddy::postgres_storage(conninfo(), s, schema.options(2)));
+    store_type two(eddy::postgres_storage(conninfo(), s, schema.options(2)));
     REQUIRE(eddy::sync_wait(one.append("x", eddy::expected_version::no_stream(),
                                        {added("1", 1)})) == eddy::append_result{1, 1, 1});
     try {
@@ -174,10 +167,10 @@ TEST_CASE("postgres_storage: a schema newer than this code knows is an error, le
           "[postgres][postgres_storage]") {
     eddy::inline_scheduler s;
     fresh_schema schema;
-    { eddy::postgres_storage db(conninfo(), s, in(schema)); }
+    { eddy::postgres_storage db(conninfo(), s, schema.options(2)); }
     admin("UPDATE \"" + schema.name() + "\".schema_version SET version = 99");
     try {
-        eddy::postgres_storage db(conninfo(), s, in(schema));
+        eddy::postgres_storage db(conninfo(), s, schema.options(2));
         FAIL("no postgres_schema_too_new");
     } catch (const eddy::postgres_schema_too_new& e) {
         REQUIRE(e.found() == 99);
@@ -205,7 +198,8 @@ TEST_CASE("postgres_storage: a connection lost mid-unit fails it whole; the pool
           "[postgres][postgres_storage]") {
     eddy::inline_scheduler s;
     fresh_schema schema;
-    eddy::postgres_storage db(conninfo(), s, in(schema, 1)); // one connection: it must come back
+    eddy::postgres_storage db(conninfo(), s,
+                              schema.options(1)); // one connection: it must come back
     store_type events(db);
     eddy::postgres_checkpoint_store checkpoints(db);
     REQUIRE(eddy::sync_wait(events.append("a", eddy::expected_version::no_stream(),

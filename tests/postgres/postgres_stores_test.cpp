@@ -70,18 +70,11 @@ using eddy::test::postgres::fresh_schema;
 using outbox_type = eddy::postgres_outbox_store<notice>;
 using strings = std::vector<std::string>;
 
-eddy::postgres_options in(const fresh_schema& s, std::size_t pool = 2) {
-    eddy::postgres_options o;
-    o.schema = s.name();
-    o.pool_size = pool;
-    return o;
-}
-
 eddy::inline_scheduler inline_s;
 
 // Every store of the suites on a fresh schema, its clock moved by hand.
 struct pg_fixture {
-    pg_fixture() : storage(conninfo(), inline_s, in(schema)) {}
+    pg_fixture() : storage(conninfo(), inline_s, schema.options(2)) {}
     fresh_schema schema;
     eddy::test::manual_clock clock;
     eddy::postgres_storage storage;
@@ -111,7 +104,7 @@ struct recording_bus {
 // The stores on an existing schema.
 struct pg_fixture_on {
     explicit pg_fixture_on(const fresh_schema& schema)
-        : storage(conninfo(), inline_s, in(schema)) {}
+        : storage(conninfo(), inline_s, schema.options(2)) {}
     eddy::postgres_storage storage;
     eddy::postgres_event_store<order_events> events{storage};
     outbox_type outbox{storage};
@@ -254,8 +247,8 @@ TEST_CASE("postgres: enqueue listeners run after commits of this storage and, by
           "others, until destroyed",
           "[postgres][postgres_outbox_store]") {
     fresh_schema schema;
-    eddy::postgres_storage one(conninfo(), inline_s, in(schema));
-    eddy::postgres_storage two(conninfo(), inline_s, in(schema));
+    eddy::postgres_storage one(conninfo(), inline_s, schema.options(2));
+    eddy::postgres_storage two(conninfo(), inline_s, schema.options(2));
     outbox_type first(one);
     outbox_type second(two);
     outbox_type first_y(one, {.name = "y"});
@@ -292,7 +285,7 @@ TEST_CASE("postgres: enqueue listeners run after commits of this storage and, by
 TEST_CASE("postgres_snapshot_store: save, load, newer wins, kinds apart, another storage sees it",
           "[postgres][postgres_snapshot_store]") {
     fresh_schema schema;
-    eddy::postgres_storage db(conninfo(), inline_s, in(schema));
+    eddy::postgres_storage db(conninfo(), inline_s, schema.options(2));
     snapshots_type carts(db, "cart");
     snapshots_type other(db, "other");
     REQUIRE_FALSE(eddy::sync_wait(carts.load_snapshot("c1")));
@@ -308,7 +301,7 @@ TEST_CASE("postgres_snapshot_store: save, load, newer wins, kinds apart, another
     CHECK(eddy::sync_wait(carts.load_snapshot("c1"))->version == 9);
     CHECK_FALSE(eddy::sync_wait(other.load_snapshot("c1")));
 
-    eddy::postgres_storage again(conninfo(), inline_s, in(schema));
+    eddy::postgres_storage again(conninfo(), inline_s, schema.options(2));
     snapshots_type seen(again, "cart");
     CHECK(eddy::sync_wait(seen.load_snapshot("c1"))->state == cart{7, "ann"});
     admin("UPDATE \"" + schema.name() + "\".snapshots SET state = convert_to('[1,2]', 'UTF8')");
@@ -319,7 +312,7 @@ TEST_CASE("postgres_saga_log: start, record, load and unfinished, seen by anothe
           "[postgres][postgres_saga_log]") {
     fresh_schema schema;
     {
-        log_type log(eddy::postgres_storage(conninfo(), inline_s, in(schema)));
+        log_type log(eddy::postgres_storage(conninfo(), inline_s, schema.options(2)));
         REQUIRE_FALSE(eddy::sync_wait(log.load("o1")));
         eddy::sync_wait(log.start("o1", "order", entry(kind::saga_started, {}, 0, cart{5, "ann"})));
         eddy::sync_wait(log.start("o2", "order", entry(kind::saga_started, {}, 0, cart{7, "bob"})));
@@ -336,7 +329,7 @@ TEST_CASE("postgres_saga_log: start, record, load and unfinished, seen by anothe
         CHECK_THROWS_WITH(eddy::sync_wait(log.record("nope", entry(kind::step_started, "x", 1))),
                           Catch::Contains("'nope'"));
     }
-    log_type log(eddy::postgres_storage(conninfo(), inline_s, in(schema)));
+    log_type log(eddy::postgres_storage(conninfo(), inline_s, schema.options(2)));
     auto h = eddy::sync_wait(log.load("o1"));
     REQUIRE(h);
     CHECK(h->id == "o1");
@@ -362,7 +355,7 @@ TEST_CASE("postgres_saga_log: start, record, load and unfinished, seen by anothe
 TEST_CASE("postgres_saga_log: logs of different names in one schema are apart",
           "[postgres][postgres_saga_log]") {
     fresh_schema schema;
-    eddy::postgres_storage db(conninfo(), inline_s, in(schema));
+    eddy::postgres_storage db(conninfo(), inline_s, schema.options(2));
     log_type a(db, "a");
     log_type b(db, "b");
     eddy::sync_wait(a.start("x", "order", entry(kind::saga_started, {}, 0, cart{1, "a"})));

@@ -41,15 +41,8 @@ using eddy::test::postgres::admin;
 using eddy::test::postgres::conninfo;
 using eddy::test::postgres::fresh_schema;
 
-eddy::postgres_options in(const fresh_schema& s) {
-    eddy::postgres_options o;
-    o.schema = s.name();
-    o.pool_size = 2;
-    return o;
-}
-
 struct fixture {
-    explicit fixture(eddy::inline_scheduler& s) : storage(conninfo(), s, in(schema)) {
+    explicit fixture(eddy::inline_scheduler& s) : storage(conninfo(), s, schema.options(2)) {
         eddy::sync_wait(storage.execute("CREATE TABLE notes (id text PRIMARY KEY, n bigint)"));
     }
     fresh_schema schema;
@@ -173,7 +166,7 @@ TEST_CASE("postgres_storage: the user's unqualified names are the storage's sche
                   f.schema.name() + "' AND table_name = 'notes'") == "1");
     // Another storage (schema) has a table of that name of its own.
     fresh_schema other_schema;
-    eddy::postgres_storage other(conninfo(), s, in(other_schema));
+    eddy::postgres_storage other(conninfo(), s, other_schema.options(2));
     eddy::sync_wait(other.execute("CREATE TABLE notes (id text PRIMARY KEY, n bigint)"));
     eddy::sync_wait(other.execute("INSERT INTO notes VALUES ($1, $2)", {"z", std::int64_t{26}}));
     REQUIRE(f.notes().empty());
