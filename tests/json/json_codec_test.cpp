@@ -27,38 +27,8 @@
 #include <eddy/es/upcaster.hpp>
 
 #include "es/conformance/codec_suite.hpp"
-
-// nlohmann 3.11 has no std::optional support (3.12 adds it); this is the serializer of its
-// README, as an application would write it (eddy does not define one, see json_codec.hpp).
-#if NLOHMANN_JSON_VERSION_MAJOR == 3 && NLOHMANN_JSON_VERSION_MINOR < 12
-NLOHMANN_JSON_NAMESPACE_BEGIN
-template <class T>
-struct adl_serializer<std::optional<T>> {
-    static void to_json(json& j, const std::optional<T>& value) {
-        if (value) {
-            j = *value;
-        } else {
-            j = nullptr;
-        }
-    }
-    static void from_json(const json& j, std::optional<T>& value) {
-        if (j.is_null()) {
-            value = std::nullopt;
-        } else {
-            value = j.template get<T>();
-        }
-    }
-};
-NLOHMANN_JSON_NAMESPACE_END
-#endif
-
-// The suite's types, described the nlohmann way (cart_cleared has no fields: no description).
-namespace eddy::test::es::codec_suite {
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(item_added_v1, sku)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(item_added, sku, quantity)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(cart_checked_out, total, note)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(cart_snapshot, skus, total)
-} // namespace eddy::test::es::codec_suite
+// The suite's types described the nlohmann way, and std::optional for nlohmann 3.11.
+#include "support/codec_suite_json.hpp"
 
 namespace shop {
 

@@ -34,10 +34,7 @@
 
 #include <postgres/pg_test_schema.hpp>
 #include <support/outbox_world.hpp>
-
-namespace eddy::test::outbox {
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(notice, order, n)
-} // namespace eddy::test::outbox
+#include <support/outbox_world_json.hpp>
 
 namespace {
 

@@ -54,11 +54,7 @@
 #include <postgres/pg_test_schema.hpp>
 #include <support/manual_clock.hpp>
 #include <support/outbox_world.hpp>
-
-namespace eddy::test::outbox {
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order_placed, amount)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(notice, order, n)
-} // namespace eddy::test::outbox
+#include <support/outbox_world_json.hpp>
 
 namespace {
 

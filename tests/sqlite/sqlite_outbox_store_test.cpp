@@ -36,11 +36,7 @@
 #include <sqlite/temp_dir.hpp>
 #include <support/manual_clock.hpp>
 #include <support/outbox_world.hpp>
-
-namespace eddy::test::outbox {
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order_placed, amount)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(notice, order, n)
-} // namespace eddy::test::outbox
+#include <support/outbox_world_json.hpp>
 
 namespace {
 

@@ -34,11 +34,7 @@
 
 #include <es/conformance/event_store_suite.hpp>
 #include <sqlite/temp_dir.hpp>
-
-namespace eddy::test::es {
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(item_added, sku, quantity)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(cart_checked_out, total)
-} // namespace eddy::test::es
+#include <support/event_store_suite_json.hpp>
 
 namespace {
 
