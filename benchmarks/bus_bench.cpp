@@ -8,6 +8,9 @@
 //       (max_in_flight = min(P, 2)) on a 2-thread eddy::thread_pool, count them; an iteration
 //       ends when every group has handled every record. Includes creating the bus and topic,
 //       joining and leaving.
+//   bus_throughput/partitions:P/groups:G/eddy_bus_batch:64
+//       the same, but the producer publishes the records in batches of 64
+//       (event_bus::publish_batch: one lock and one clock read per batch).
 //   bus_throughput/partitions:1/groups:G/{channel,condvar_queue}
 //       the same payload, one producer thread sending each item to G queues of capacity 1024
 //       (one per "group"), each drained by its own consumer thread (eddy::channel awaited
@@ -21,7 +24,8 @@
 //       and p99_ns are percentiles over every record of every iteration.
 //   bus_publish/partitions:1/groups:0/{eddy_bus,channel}
 //       the producer's path alone: bus_items records published to a topic nobody consumes
-//       (the bus), or sent into a channel large enough never to wait, on the calling thread.
+//       (the bus), or sent into a channel large enough never to wait, on the calling thread;
+//       eddy_bus_batch:64 publishes them in batches of 64.
 // items_per_second counts records published; `deliveries` (a rate) counts records handled,
 // summed over groups. All report real time (threads).
 
@@ -44,6 +48,7 @@
 #include <vector>             // std::vector
 
 #include <eddy/bus/event_bus.hpp>
+#include <eddy/bus/record.hpp>
 #include <eddy/core/channel.hpp>
 #include <eddy/core/sync_wait.hpp>
 #include <eddy/core/task.hpp>
@@ -93,13 +98,38 @@ eddy::task<void> publish_all(pool_bus* bus, const std::vector<std::string>* keys
     }
 }
 
+// The same records as publish_all, in batches of `batch` (publish_batch).
+eddy::task<void> publish_all_batched(pool_bus* bus, const std::vector<std::string>* keys,
+                                     int batch) {
+    std::vector<eddy::producer_record<item>> records;
+    for (int i = 0; i < bus_items;) {
+        records.clear();
+        records.reserve(static_cast<std::size_t>(batch));
+        for (int j = 0; j < batch && i < bus_items; ++j, ++i) {
+            item it;
+            it.seq = static_cast<std::uint64_t>(i);
+            records.push_back({(*keys)[static_cast<std::size_t>(i) % keys->size()], it, {}});
+        }
+        co_await bus->publish_batch("t", std::move(records));
+    }
+}
+
+// Per record (batch 0) or in batches.
+eddy::task<void> publish_items(pool_bus* bus, const std::vector<std::string>* keys, int batch) {
+    if (batch == 0) {
+        co_await publish_all(bus, keys);
+    } else {
+        co_await publish_all_batched(bus, keys, batch);
+    }
+}
+
 eddy::task<void> stop_all(std::vector<eddy::subscription>* subs) {
     for (auto& s : *subs) {
         co_await s.stop();
     }
 }
 
-void bm_bus(benchmark::State& state, int partitions, int groups) {
+void bm_bus(benchmark::State& state, int partitions, int groups, int batch) {
     eddy::thread_pool pool(2);
     std::vector<std::string> keys; // one key per partition, so records spread evenly
     {
@@ -129,7 +159,8 @@ void bm_bus(benchmark::State& state, int partitions, int groups) {
                 tally_handler{&tallies[static_cast<std::size_t>(g)], &done}, opts));
         }
         {
-            std::jthread producer([&bus, &keys] { eddy::sync_wait(publish_all(&bus, &keys)); });
+            std::jthread producer(
+                [&bus, &keys, batch] { eddy::sync_wait(publish_items(&bus, &keys, batch)); });
         }
         done.wait();
         eddy::sync_wait(stop_all(&subs));
@@ -173,13 +204,13 @@ eddy::task<std::uint64_t> channel_consume(eddy::channel<item>* ch) {
 }
 
 // The producer's path alone: publishes to a topic nobody consumes, on the calling thread.
-void bm_bus_publish(benchmark::State& state) {
+void bm_bus_publish(benchmark::State& state, int batch) {
     eddy::thread_pool pool(1);
     const std::vector<std::string> keys{"key-0"};
     for (auto _ : state) {
         pool_bus bus(pool);
         bus.create_topic<item>("t");
-        eddy::sync_wait(publish_all(&bus, &keys));
+        eddy::sync_wait(publish_items(&bus, &keys, batch));
     }
     state.SetItemsProcessed(state.iterations() * bus_items);
 }
@@ -391,8 +422,12 @@ void bm_channel_latency(benchmark::State& state) {
 
 } // namespace
 
-BENCHMARK(bm_bus_publish)
+BENCHMARK_CAPTURE(bm_bus_publish, per_record, 0)
     ->Name("bus_publish/partitions:1/groups:0/eddy_bus")
+    ->UseRealTime()
+    ->MinTime(0.2);
+BENCHMARK_CAPTURE(bm_bus_publish, batch64, 64)
+    ->Name("bus_publish/partitions:1/groups:0/eddy_bus_batch:64")
     ->UseRealTime()
     ->MinTime(0.2);
 BENCHMARK(bm_channel_send)
@@ -409,8 +444,14 @@ BENCHMARK(bm_channel_latency)
     ->MinTime(0.2);
 
 #define EDDY_BUS_BENCH(partitions, groups)                                                         \
-    BENCHMARK_CAPTURE(bm_bus, p##partitions##g##groups, partitions, groups)                        \
+    BENCHMARK_CAPTURE(bm_bus, p##partitions##g##groups, partitions, groups, 0)                     \
         ->Name("bus_throughput/partitions:" #partitions "/groups:" #groups "/eddy_bus")            \
+        ->UseRealTime()                                                                            \
+        ->MinTime(0.2)
+
+#define EDDY_BUS_BATCH_BENCH(partitions, groups)                                                   \
+    BENCHMARK_CAPTURE(bm_bus, p##partitions##g##groups##b64, partitions, groups, 64)               \
+        ->Name("bus_throughput/partitions:" #partitions "/groups:" #groups "/eddy_bus_batch:64")   \
         ->UseRealTime()                                                                            \
         ->MinTime(0.2)
 
@@ -428,5 +469,7 @@ EDDY_BUS_BENCH(1, 1);
 EDDY_BUS_BENCH(8, 1);
 EDDY_BUS_BENCH(1, 2);
 EDDY_BUS_BENCH(8, 2);
+EDDY_BUS_BATCH_BENCH(1, 1);
+EDDY_BUS_BATCH_BENCH(1, 2);
 EDDY_BASELINE_BENCH(1);
 EDDY_BASELINE_BENCH(2);

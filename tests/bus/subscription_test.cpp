@@ -484,8 +484,24 @@ task<void> produce(eddy::event_bus<eddy::thread_pool>* bus, eddy::thread_pool* p
     }
 }
 
-task<void> stress(eddy::event_bus<eddy::thread_pool>* bus, eddy::thread_pool* pool,
-                  stress_log* log) {
+// As produce, in batches of 7 (publish_batch): the same keys and values, in the same order.
+task<void> produce_batched(eddy::event_bus<eddy::thread_pool>* bus, eddy::thread_pool* pool,
+                           int id) {
+    co_await pool->schedule();
+    for (int i = 0; i < per_producer;) {
+        std::vector<eddy::producer_record<int>> batch;
+        for (int j = 0; j < 7 && i < per_producer; ++j, ++i) {
+            batch.push_back({"p" + std::to_string(id) + "-k" + std::to_string(i % 3),
+                             id * per_producer + i,
+                             {}});
+        }
+        co_await bus->publish_batch("s", std::move(batch));
+    }
+}
+
+// `batched`: odd producers publish in batches.
+task<void> stress(eddy::event_bus<eddy::thread_pool>* bus, eddy::thread_pool* pool, stress_log* log,
+                  bool batched) {
     eddy::async_latch done0(total);
     eddy::async_latch done1(total);
     subscription g0a = bus->subscribe<int>("s", "g0", counting_handler{log, &done0, 0});
@@ -494,7 +510,8 @@ task<void> stress(eddy::event_bus<eddy::thread_pool>* bus, eddy::thread_pool* po
     subscription g1a = bus->subscribe<int>("s", "g1", counting_handler{log, &done1, 1});
     std::vector<task<void>> work;
     for (int id = 0; id < producers; ++id) {
-        work.push_back(produce(bus, pool, id));
+        work.push_back(batched && id % 2 == 1 ? produce_batched(bus, pool, id)
+                                              : produce(bus, pool, id));
     }
     subscription g0c = bus->subscribe<int>("s", "g0", counting_handler{log, &done0, 0});
     co_await eddy::when_all(std::move(work));
@@ -613,11 +630,13 @@ TEST_CASE("a member that leaves gives back the records it reserved and did not s
 TEST_CASE("stress: producers and two groups on a thread_pool, exact counts, order per "
           "partition",
           "[bus][subscription][concurrency]") {
+    const bool batched = GENERATE(false, true); // true: half the producers use publish_batch
+    CAPTURE(batched);
     eddy::thread_pool pool(2);
     eddy::event_bus<eddy::thread_pool> bus(pool);
     bus.create_topic<int>("s", {.partitions = 5});
     stress_log log;
-    eddy::sync_wait(stress(&bus, &pool, &log));
+    eddy::sync_wait(stress(&bus, &pool, &log, batched));
     for (int g = 0; g < 2; ++g) {
         CAPTURE(g);
         REQUIRE(

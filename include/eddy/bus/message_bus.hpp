@@ -14,9 +14,10 @@ namespace eddy {
 /// - `create_topic<T>(name, topic_config)`: creates topic `name` of values `T` and its
 ///   dead-letter topic `name.DLQ`, or validates an existing one (`eddy::error` when it exists
 ///   with another type or configuration); `has_topic(name)`.
-/// - `publish(topic, key, value, headers)` -> `task<publish_result>` (partition and offset, or
-///   the broker's sequence); the idempotent form with a `producer_sequence` lands once however
-///   often it is retried.
+/// - `publish(topic, key, value, headers)` -> `task<publish_result>`, or an awaitable of
+///   `publish_result` that converts to one (`event_bus` returns such a frame-less awaitable):
+///   partition and offset, or the broker's sequence; the idempotent form with a
+///   `producer_sequence` lands once however often it is retried.
 /// - `subscribe<T>(topic, group, handler, consumer_options)` -> `subscription`: a push member
 ///   of a consumer group (partitions shared among members, each group sees every record,
 ///   at-least-once, order per partition, the options' retry policy, then dead-lettering with

@@ -1,5 +1,6 @@
-// eddy/bus/record.hpp - eddy::record<T>, one typed record of a bus topic, and
-// eddy::publish_result, where a published record landed.
+// eddy/bus/record.hpp - eddy::record<T>, one typed record of a bus topic,
+// eddy::publish_result, where a published record landed, and eddy::producer_record<T>, one
+// record of a batch to publish.
 #pragma once
 
 #include <chrono>  // std::chrono::steady_clock
@@ -47,6 +48,25 @@ struct record {
     eddy::headers headers;     ///< the headers given to `publish` (dead letters add theirs)
     time_point timestamp{};    ///< the bus scheduler's `now()` at `publish`
     T value;                   ///< the payload
+};
+
+/// One record to publish as part of a batch (`event_bus::publish_batch`): what `publish`
+/// takes apart from the topic, which the batch shares. The bus moves the key, value and
+/// headers into the topic's log (never serializing the value).
+///
+/// A plain aggregate (eager, no behaviour). Thread-safety: like any aggregate.
+///
+///     std::vector<eddy::producer_record<order>> batch;
+///     batch.push_back({o.customer, o});
+///     batch.push_back({p.customer, p, {{"trace-id", "abc"}}});
+///     auto where = co_await bus.publish_batch("orders", std::move(batch)); // in order
+template <class T>
+struct producer_record {
+    using value_type = T;
+
+    std::string key;       ///< chooses the partition, as `publish`'s key
+    T value;               ///< the payload
+    eddy::headers headers; ///< the record's headers (none by default)
 };
 
 } // namespace eddy

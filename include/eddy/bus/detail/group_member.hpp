@@ -31,9 +31,11 @@ struct group_member {
     // A worker found nothing to do and reset `wake` since the last wake-up was sent: only then
     // does a change need to set `wake` (the idle -> ready transition). A member that is not idle
     // has a worker that claims again, under the lock, after the change, so it sees it.
-    // Guarded by the bus's lock. Every publish reads it: on a cache line of its own, away from
-    // `cursor`, which the member's claims write.
-    alignas(64) bool idle = false;
+    // Written under the bus's lock; atomic because an idle worker polls it without the lock
+    // before it parks (it changes once per transition, so the poll costs publishers nothing).
+    // Every publish reads it: on a cache line of its own, away from `cursor`, which the
+    // member's claims write.
+    alignas(64) std::atomic<bool> idle{false};
     alignas(64) std::size_t cursor = 0; // the partition to look at first: round robin
 };
 

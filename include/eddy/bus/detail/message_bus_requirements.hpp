@@ -3,7 +3,7 @@
 // diagnostic naming it.
 #pragma once
 
-#include <concepts>    // std::same_as
+#include <concepts>    // std::same_as, std::convertible_to
 #include <cstdint>     // std::uint64_t
 #include <string>      // std::string
 #include <string_view> // std::string_view
@@ -17,6 +17,7 @@
 #include <eddy/bus/subscription.hpp>
 #include <eddy/bus/topic_config.hpp>
 #include <eddy/bus/transaction.hpp>
+#include <eddy/core/awaitable.hpp>
 #include <eddy/core/task.hpp>
 #include <eddy/stream/stream.hpp>
 
@@ -43,17 +44,24 @@ concept has_has_topic = requires(const B& b, std::string_view name) {
     { b.has_topic(name) } -> std::same_as<bool>;
 };
 
+// What a publish returns: `task<publish_result>`, or an awaitable yielding a publish_result that
+// converts to one (event_bus's publish_awaitable: no coroutine frame per record), so generic
+// code may both await it and keep it as a task.
+template <class A>
+concept publish_awaitable_of = awaitable<A> && std::convertible_to<A, task<publish_result>> &&
+    std::same_as<await_result_t<A>, publish_result>;
+
 template <class B>
 concept has_publish = requires(B& b, std::string topic, std::string key, bus_probe_payload value,
                                headers h) {
-    { b.publish(topic, key, value, h) } -> std::same_as<task<publish_result>>;
+    { b.publish(topic, key, value, h) } -> publish_awaitable_of;
 };
 
 template <class B>
 concept has_idempotent_publish = requires(B& b, std::string topic, std::string key,
                                           bus_probe_payload value, headers h,
                                           producer_sequence seq) {
-    { b.publish(topic, key, value, h, seq) } -> std::same_as<task<publish_result>>;
+    { b.publish(topic, key, value, h, seq) } -> publish_awaitable_of;
 };
 
 template <class B>
@@ -111,11 +119,13 @@ consteval bool check_message_bus() {
     static_assert(has_publish<B>,
                   "eddy::message_bus: the bus has no member `publish(std::string topic, "
                   "std::string key, T value, eddy::headers)` returning "
-                  "eddy::task<eddy::publish_result>");
+                  "eddy::task<eddy::publish_result> (or an awaitable of eddy::publish_result "
+                  "that converts to it)");
     static_assert(has_idempotent_publish<B>,
                   "eddy::message_bus: the bus has no member `publish(std::string topic, "
                   "std::string key, T value, eddy::headers, eddy::producer_sequence)` returning "
-                  "eddy::task<eddy::publish_result>");
+                  "eddy::task<eddy::publish_result> (or an awaitable of eddy::publish_result "
+                  "that converts to it)");
     static_assert(has_subscribe<B>,
                   "eddy::message_bus: the bus has no member `template <class T, class Handler> "
                   "subscribe(std::string topic, std::string group, Handler, "

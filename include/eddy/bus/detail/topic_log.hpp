@@ -124,11 +124,10 @@ struct topic_base {
     std::map<std::string, std::vector<producer_partition>, std::less<>> producers;
     topic_stats stats;
     // Bumped (under the lock) whenever retention drops a record; read without the lock by a
-    // push worker between the records of a batch (a dropped record ends the batch).
-    std::atomic<std::uint64_t> drops{0};
-    // Bumped (under the lock) by every append; an idle push worker polls it without the lock
-    // for a while before it parks (event_bus::push_worker).
-    std::atomic<std::uint64_t> appended{0};
+    // push worker between the records of a batch (a dropped record ends the batch). On a cache
+    // line of its own: it is read per record handled, and nothing a producer writes per record
+    // may share its line (each such write would then miss the cache).
+    alignas(64) std::atomic<std::uint64_t> drops{0};
 };
 
 template <class T>
@@ -137,8 +136,13 @@ struct topic_log final : topic_base {
     using record_ptr = std::shared_ptr<const record<T>>;
     // A record in a partition's log, in place, with its transaction (null: not transactional).
     struct entry {
-        entry(record<T>&& r, std::shared_ptr<txn_marker>&& t)
-            : rec(std::move(r)), txn(std::move(t)) {}
+        // Built in place from the pieces `publish` was given: each is moved once, into its
+        // final place in the log.
+        entry(std::string&& topic, std::size_t p, std::uint64_t offset, std::string&& key,
+              eddy::headers&& h, time_point timestamp, T&& value, std::shared_ptr<txn_marker>&& t)
+            : rec{std::move(topic), p,         offset,          std::move(key),
+                  std::move(h),     timestamp, std::move(value)},
+              txn(std::move(t)) {}
         record<T> rec;
         std::shared_ptr<txn_marker> txn;
     };
@@ -183,23 +187,20 @@ struct topic_log final : topic_base {
 
     publish_result append(std::size_t p, std::string key, eddy::headers h, T value, time_point now,
                           std::shared_ptr<txn_marker> txn = nullptr) {
-        return append_record(
-            p, record<T>{name, p, 0, std::move(key), std::move(h), now, std::move(value)},
-            std::move(txn));
+        std::string topic = name;
+        return append_parts(p, topic, key, h, value, now, std::move(txn));
     }
 
-    // Appends `rec` (built by the caller: its topic is this one's name, its timestamp set) to
-    // partition `p`, setting its partition and offset.
-    publish_result append_record(std::size_t p, record<T>&& rec, std::shared_ptr<txn_marker> txn) {
+    // Appends a record of `topic` (this one's name), `key`, `h` and `value` (each moved from)
+    // stamped `now` to partition `p`, in place.
+    publish_result append_parts(std::size_t p, std::string& topic, std::string& key,
+                                eddy::headers& h, T& value, time_point now,
+                                std::shared_ptr<txn_marker> txn) {
         const std::uint64_t offset = end[p];
-        rec.partition = p;
-        rec.offset = offset;
-        const time_point now = rec.timestamp;
-        logs[p].emplace_back(std::move(rec), std::move(txn));
+        logs[p].emplace_back(std::move(topic), p, offset, std::move(key), std::move(h), now,
+                             std::move(value), std::move(txn));
         ++end[p];
         ++stats.published;
-        // Written only under the bus's lock: a plain store publishes it (no locked RMW).
-        appended.store(appended.load(std::memory_order_relaxed) + 1, std::memory_order_release);
         if (config.retention_count != 0 && end[p] - begin[p] > config.retention_count) {
             ++begin[p];
             drops.store(drops.load(std::memory_order_relaxed) + 1, std::memory_order_release);
