@@ -303,6 +303,20 @@ TEST_CASE("before the pivot a failure still compensates", "[saga][run_saga]") {
     CHECK(w.journal == strings{"charge@0s", "refund@0s"});
 }
 
+TEST_CASE("a pivot given up with an unknown outcome parks: it may have taken effect",
+          "[saga][run_saga]") {
+    world w;
+    w.scripts["ship"] = {reply::hang, reply::lost_reply};
+    const eddy::saga<order> s(
+        "order", eddy::sequence(charge(w), ship(w).pivot().timeout(2s).retry(
+                                               {.initial_interval = 1s, .max_attempts = 2})));
+    const auto out = run(w, s);
+    CHECK(out.status == eddy::saga_status::parked);
+    CHECK(out.failed_step == "ship");
+    CHECK(w.calls["ship"] == 2);
+    CHECK(w.journal == strings{"charge@0s", "ship@3s"}); // the shipment stands, the charge too
+}
+
 TEST_CASE("a compensation is retried by its own policy, then the saga is stuck",
           "[saga][run_saga]") {
     world w;

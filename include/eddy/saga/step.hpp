@@ -36,8 +36,10 @@ namespace eddy {
 /// `retry_policy` defaults (5 attempts, 100 ms doubling), since it must end up succeeding.
 /// `.pivot()`: once this step completes the saga can only go forward: a later step that fails
 /// is retried by its policy and, when given up, the saga is parked (not compensated) until an
-/// operator resumes it. `.optional()`: a failure of this step does not fail the saga (a step
-/// given up with an unknown outcome stays owed: it is compensated if the saga fails later).
+/// operator resumes it. A pivot given up with an unknown outcome (a timeout, a lost reply) may
+/// have taken effect, so the saga parks then too; one that failed (it did not take effect)
+/// compensates the steps before it. `.optional()`: a failure of this step does not fail the saga (a
+/// step given up with an unknown outcome stays owed: it is compensated if the saga fails later).
 /// Preconditions: a non-empty name and action; valid policies; a positive timeout; otherwise
 /// `eddy::error` naming the step, when the option is set.
 /// Lifetime: the callables are copied into the definition; what they reference must outlive

@@ -382,6 +382,8 @@ private:
         m_p.steps[i] = unknown ? step_status::outcome_unknown : step_status::failed;
         if (unknown) {
             owe(i);
+            // A pivot that may have taken effect may be beyond undoing: park, not compensate.
+            m_p.pivot_passed = m_p.pivot_passed || m_def.step_at(i).pivot;
         }
         if (m_p.cause.empty()) {
             m_p.cause = std::move(cause); // the first failure of a parallel group is the cause

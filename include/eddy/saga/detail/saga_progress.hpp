@@ -84,6 +84,7 @@ saga_progress<Ctx> fold_saga_history(const saga<Ctx>& def, const saga_history<Ct
                 t.kind == k::step_failed ? step_status::failed : step_status::outcome_unknown;
             if (t.kind == k::step_outcome_unknown) {
                 p.owed.push_back(i);
+                p.pivot_passed = p.pivot_passed || def.step_at(i).pivot; // as in saga_execution
             }
             if (!def.step_at(i).optional && p.status == saga_status::running) {
                 p.status = p.pivot_passed ? saga_status::parked : saga_status::compensating;
