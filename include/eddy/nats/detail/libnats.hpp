@@ -5,7 +5,8 @@
 // leaves here as plain C++ values; every failure as eddy::nats_error.
 #pragma once
 
-#include <chrono>        // std::chrono::milliseconds, std::chrono::nanoseconds
+#include <algorithm>     // std::min
+#include <chrono>        // std::chrono::milliseconds, std::chrono::nanoseconds, steady_clock
 #include <coroutine>     // std::coroutine_handle
 #include <cstdint>       // std::uint64_t, std::int64_t
 #include <cstdlib>       // std::free
@@ -168,12 +169,32 @@ public:
     [[nodiscard]] jsCtx* jetstream() const noexcept { return m_js; }
     [[nodiscard]] const nats_bus_options& options() const noexcept { return m_options; }
 
+    // JetStream leaves an info request unanswered while the stream or consumer has no leader
+    // (just created by another client, or electing one after a node's loss): asks again every
+    // second until `request_timeout`, rather than once for all of it.
+    template <class Request>
+    [[nodiscard]] natsStatus ask_until_answered(Request request) const {
+        const auto total = m_options.request_timeout;
+        const auto each = std::min(total, std::chrono::milliseconds(std::chrono::seconds(1)));
+        const auto deadline = std::chrono::steady_clock::now() + total;
+        jsOptions jo;
+        jsOptions_Init(&jo);
+        jo.Wait = each.count();
+        for (;;) {
+            const natsStatus s = request(&jo);
+            if (s != NATS_TIMEOUT || std::chrono::steady_clock::now() + each > deadline) {
+                return s;
+            }
+        }
+    }
+
     // ----- streams -----
 
     [[nodiscard]] nats_stream_state stream_info(const std::string& name) const {
         jsStreamInfo* si = nullptr;
         jsErrCode jerr = static_cast<jsErrCode>(0);
-        const natsStatus s = js_GetStreamInfo(&si, m_js, name.c_str(), nullptr, &jerr);
+        const natsStatus s = ask_until_answered(
+            [&](jsOptions* jo) { return js_GetStreamInfo(&si, m_js, name.c_str(), jo, &jerr); });
         if (s == NATS_NOT_FOUND) {
             return {};
         }
@@ -242,8 +263,9 @@ public:
                                                     const std::string& durable) const {
         jsConsumerInfo* ci = nullptr;
         jsErrCode jerr = static_cast<jsErrCode>(0);
-        const natsStatus s =
-            js_GetConsumerInfo(&ci, m_js, stream.c_str(), durable.c_str(), nullptr, &jerr);
+        const natsStatus s = ask_until_answered([&](jsOptions* jo) {
+            return js_GetConsumerInfo(&ci, m_js, stream.c_str(), durable.c_str(), jo, &jerr);
+        });
         if (s == NATS_NOT_FOUND) {
             return {};
         }
