@@ -7,7 +7,9 @@
 #include <chrono>     // std::chrono::milliseconds
 #include <filesystem> // std::filesystem::create_directories
 #include <string>     // std::string
+#include <vector>     // std::vector
 
+#include <eddy/core/task.hpp>
 #include <eddy/core/thread_pool.hpp>
 #include <eddy/es/memory_checkpoint_store.hpp>
 #include <eddy/es/memory_event_store.hpp>
@@ -27,6 +29,20 @@
 #include "order_view.hpp"
 
 namespace payments {
+
+/// The instances of a system spread over several processes: each process is an instance with
+/// a lease it renews; a saga belongs to the instance that claimed it, and passes to a live one
+/// when its owner's lease ends (the owner died); a role (the read model's projector) is held by
+/// one instance at a time. One process alone needs none of this: every claim is its own.
+struct solo_instance {
+    eddy::task<void> join() { co_return; }
+    eddy::task<void> renew() { co_return; }
+    eddy::task<void> leave() { co_return; }
+    eddy::task<bool> claim(std::string) { co_return true; }
+    eddy::task<void> release(std::string) { co_return; }
+    eddy::task<std::vector<std::string>> take_over() { co_return std::vector<std::string>{}; }
+    eddy::task<bool> lead(std::string) { co_return true; }
+};
 
 /// Everything in memory: gone when the process ends (tests, benchmarks).
 struct memory_backend {
@@ -53,6 +69,8 @@ struct memory_backend {
         return {};
     }
     order_view view_of(const storage_type&) const { return {}; }
+    using instance_type = solo_instance;
+    instance_type instance_of(const storage_type&, const std::string&) const { return {}; }
 };
 
 /// SQLite files `<directory>/<database>.db` (created when missing): a re-run on the same
@@ -89,6 +107,8 @@ struct sqlite_backend {
         return saga_log<Ctx>(s, "orders");
     }
     order_view view_of(const storage_type& s) const { return order_view(s); }
+    using instance_type = solo_instance;
+    instance_type instance_of(const storage_type&, const std::string&) const { return {}; }
 
     std::string directory;
     eddy::thread_pool* pool;

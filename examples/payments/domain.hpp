@@ -98,9 +98,13 @@ struct command {
     int quantity = 0;
     long amount_cents = 0;
     bool poison = false; // a payload the service cannot process (failure injection)
+    /// Where the service answers: the topic of the orchestrator instance that waits (each
+    /// process of a system spread over several has its own).
+    std::string reply_to = "replies";
 };
 
-/// A service's answer (topic "replies", key = order id); `correlation` is the command's id.
+/// A service's answer (topic `command::reply_to`, key = order id); `correlation` is the command's
+/// id.
 struct reply {
     std::string correlation;
     bool ok = true;
@@ -126,7 +130,9 @@ inline void to_json(nlohmann::json& j, const order_confirmed&) { j = nlohmann::j
 inline void from_json(const nlohmann::json&, order_confirmed&) {}
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order_cancelled, reason)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(placed_notice, order_id, order)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(command, kind, order_id, sku, quantity, amount_cents, poison)
+// With defaults: commands stored by earlier versions have no reply_to.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(command, kind, order_id, sku, quantity,
+                                                amount_cents, poison, reply_to)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(reply, correlation, ok, error)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(command_handled, message_id, cmd, answer)
 

@@ -24,6 +24,9 @@ void print_progress(std::size_t done, std::size_t total) {
 int print(const payments::report& r) {
     std::printf("orders:        %zu (%zu left unfinished by an earlier run, ended now)\n", r.orders,
                 r.resumed);
+    if (r.taken_over > 0) {
+        std::printf("  taken over:  %zu (sagas of an instance that died)\n", r.taken_over);
+    }
     std::printf("  completed:   %zu\n", r.completed);
     std::printf("  compensated: %zu\n", r.compensated);
     std::printf("  stuck:       %zu\n", r.stuck);
@@ -99,7 +102,8 @@ int main(int argc, char** argv) {
     const char* query_store_help = "an earlier run's sqlite:DIRECTORY or postgres:CONNINFO";
     bool quiet = false;
     auto* run = app.add_subcommand("run", "place orders and run them to the end, then report");
-    run->add_option("--orders", options.orders, "orders order-1..N (those placed already are kept)")
+    run->add_option("--orders", options.orders,
+                    "orders to place (order-F..order-(F+N-1); those placed already are kept)")
         ->check(CLI::Range(1, 10'000'000));
     run->add_option("--concurrency", options.concurrency, "sagas in flight at once")
         ->check(CLI::Range(1, 100'000));
@@ -121,12 +125,27 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(store_is_valid, "memory|sqlite:DIRECTORY|postgres:CONNINFO");
     run->add_option("--schema-prefix", options.schema_prefix, prefix_help)->capture_default_str();
-    std::string bus = "memory";
-    run->add_option("--bus", bus,
-                    "the message bus: memory (the in-process event_bus; the services are "
-                    "written against the bus concept, so a distributed bus can take its place)")
+    run->add_option("--bus", options.bus,
+                    "the message bus: memory (the in-process event_bus, one process), or "
+                    "nats:URLS (NATS JetStream, comma-separated server URLs; with a postgres: "
+                    "store, so that several processes run one system: start one per --instance)")
         ->capture_default_str()
-        ->check(CLI::IsMember({"memory"}));
+        ->check(
+            [](const std::string& b) {
+                return b == "memory" || (b.rfind("nats:", 0) == 0 && b.size() > 5)
+                           ? std::string()
+                           : "must be memory or nats:URLS, not '" + b + "'";
+            },
+            "memory|nats:URLS");
+    run->add_option("--instance", options.instance,
+                    "with nats: this process's name among the system's processes (a-z, 0-9, "
+                    "'-'); a restart under the same name resumes its sagas")
+        ->capture_default_str();
+    run->add_option("--first-order", options.first_order,
+                    "the orders placed are order-F..order-(F+N-1) (processes of one system place "
+                    "ranges of their own)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1'000'000'000));
     run->add_flag("--quiet", quiet, "no progress bar");
 
     std::string query_store = options.store;

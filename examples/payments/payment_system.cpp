@@ -1,5 +1,5 @@
 // examples/payments/payment_system.cpp - run() and the queries: the payment system on the store
-// the options name. The system itself is system.hpp, compiled once per backend
+// and bus the options name. The system itself is system.hpp, compiled once per backend
 // (payment_system_memory.cpp, payment_system_sqlite.cpp, payment_system_postgres.cpp), so no
 // translation unit holds two.
 #include <memory>    // std::unique_ptr
@@ -43,6 +43,21 @@ std::unique_ptr<stored_system> persisted(const std::string& store, const std::st
 
 report run(run_options options) {
     const std::string store = options.store; // a copy: options is moved from below
+    if (options.bus != "memory") {
+        const std::string urls = after(options.bus, "nats");
+        if (urls.empty()) {
+            throw std::invalid_argument("unknown bus '" + options.bus +
+                                        "': use memory or nats:URLS");
+        }
+        const std::string conninfo = after(store, "postgres");
+        if (conninfo.empty()) {
+            throw std::invalid_argument(
+                "the NATS bus spreads the system over processes, which share its data: use "
+                "--store postgres:CONNINFO, not '" +
+                store + "'");
+        }
+        return run_postgres_nats(conninfo, urls, std::move(options));
+    }
     if (store == "memory") {
         return run_memory(std::move(options));
     }

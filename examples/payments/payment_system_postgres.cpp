@@ -15,12 +15,8 @@
 
 namespace payments {
 
-namespace {
-
-const char* const databases[] = {"orders", "payment", "inventory", "shipping", "dlq"};
-
 // The schema names eddy accepts ([a-z_][a-z0-9_]*, at most 63 characters) for every service.
-void check_prefix(const std::string& prefix) {
+void check_schema_prefix(const std::string& prefix) {
     bool plain = !prefix.empty() && prefix.size() <= 54 && (prefix[0] < '0' || prefix[0] > '9');
     for (const char c : prefix) {
         plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
@@ -31,6 +27,10 @@ void check_prefix(const std::string& prefix) {
                                     "starting with a digit, at most 54 characters)");
     }
 }
+
+namespace {
+
+const char* const databases[] = {"orders", "payment", "inventory", "shipping", "dlq"};
 
 // One statement on a connection of its own (what an operator's psql would do); the first
 // column of the first row ("" when none).
@@ -60,16 +60,17 @@ std::string admin(const std::string& conninfo, const std::string& sql, const std
 } // namespace
 
 report run_postgres(const std::string& conninfo, run_options options) {
-    check_prefix(options.schema_prefix);
+    check_schema_prefix(options.schema_prefix);
     eddy::thread_pool pool(2);
     const std::string prefix = options.schema_prefix;
-    return run_on(postgres_backend(conninfo, prefix, pool), pool, std::move(options));
+    return run_on(postgres_backend(conninfo, prefix, pool), pool, std::move(options),
+                  make_memory_bus{});
 }
 
 std::unique_ptr<stored_system> stored_postgres(const std::string& store,
                                                const std::string& conninfo,
                                                const std::string& schema_prefix) {
-    check_prefix(schema_prefix);
+    check_schema_prefix(schema_prefix);
     // Opening a storage creates its schema: look first, so a wrong prefix creates nothing.
     const std::string orders = schema_prefix + "orders";
     if (admin(conninfo, "SELECT 1 FROM pg_namespace WHERE nspname = $1", orders).empty()) {
@@ -86,7 +87,7 @@ std::unique_ptr<stored_system> stored_postgres(const std::string& store,
 bool has_postgres() { return true; }
 
 void drop_postgres_schemas(const std::string& conninfo, const std::string& schema_prefix) {
-    check_prefix(schema_prefix);
+    check_schema_prefix(schema_prefix);
     for (const char* database : databases) {
         admin(conninfo, "DROP SCHEMA IF EXISTS \"" + schema_prefix + database + "\" CASCADE", "");
     }

@@ -14,7 +14,7 @@ namespace payments {
 
 report run_sqlite(const std::string& directory, run_options options) {
     eddy::thread_pool pool(2);
-    return run_on(sqlite_backend(directory, pool), pool, std::move(options));
+    return run_on(sqlite_backend(directory, pool), pool, std::move(options), make_memory_bus{});
 }
 
 std::unique_ptr<stored_system> stored_sqlite(const std::string& store,

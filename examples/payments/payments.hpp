@@ -31,7 +31,15 @@ struct run_options {
     /// PostgreSQL only: the schemas are `<schema_prefix>orders`, `...payment`, `...inventory`,
     /// `...shipping` and `...dlq` (a lower-case identifier: letters, digits, `_`).
     std::string schema_prefix = default_schema_prefix;
-    std::size_t orders = 1000;    ///< orders order-1 .. order-N (those placed already are kept)
+    /// "memory": the in-process event_bus; "nats:URLS": NATS JetStream (comma-separated server
+    /// URLs), for a system spread over several processes sharing a PostgreSQL store.
+    std::string bus = "memory";
+    /// NATS only: this process's name among the system's instances (letters, digits, '-';
+    /// unique among live ones). A restarted instance under its old name resumes its sagas at
+    /// once; the sagas of one that died pass to live ones 5 s after its last sign of life.
+    std::string instance = "main";
+    std::size_t orders = 1000;    ///< orders order-F .. order-(F+N-1), F = first_order
+    std::size_t first_order = 1;  ///< (those placed already are kept)
     std::size_t concurrency = 64; ///< sagas in flight at once
     failure_rates failures{};
     int stock_per_sku = 1'000'000;
@@ -43,8 +51,10 @@ struct run_options {
 };
 
 struct report {
-    std::size_t orders = 0;  ///< orders in the store
-    std::size_t resumed = 0; ///< unfinished orders of an earlier run, ended by this one
+    std::size_t orders = 0;      ///< orders in the store
+    std::size_t resumed = 0;     ///< unfinished orders of an earlier run, ended by this one
+    std::size_t taken_over = 0;  ///< ... of which a dead instance left (spread over instances)
+    std::size_t sagas_ended = 0; ///< sagas this run ended (its own and those it took over)
     std::size_t completed = 0;
     std::size_t compensated = 0;
     std::size_t stuck = 0;
@@ -131,6 +141,8 @@ std::vector<std::string> show_saga(const std::string& store, const std::string& 
 
 /// Whether this build has the PostgreSQL store (it needs the eddy::postgres adapter).
 bool has_postgres();
+/// Whether this build has the NATS bus (it needs eddy::nats and eddy::postgres).
+bool has_nats();
 
 /// Drops the schemas of the payment system with `schema_prefix` on the server `conninfo` names,
 /// every table in them (tests, and an operator starting over). Schemas that do not exist are

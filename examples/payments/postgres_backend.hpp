@@ -39,10 +39,13 @@ public:
     [[nodiscard]] std::string_view name() const { return "order_view"; }
 
     eddy::task<void> create() {
+        // Under a lock: processes of one system start at once, and concurrent CREATE TABLE IF
+        // NOT EXISTS of one name can fail.
         (void)co_await m_storage.execute(
+            "DO $$ BEGIN PERFORM pg_advisory_xact_lock(hashtext('payments tables')); "
             "CREATE TABLE IF NOT EXISTS order_view (order_id text PRIMARY KEY, customer text NOT "
             "NULL, sku text NOT NULL, quantity bigint NOT NULL, amount_cents bigint NOT NULL, "
-            "status text NOT NULL, reason text NOT NULL)");
+            "status text NOT NULL, reason text NOT NULL); END $$");
     }
 
     void handle(const eddy::event_envelope<order_events>& e, eddy::postgres_unit_of_work& unit) {
@@ -78,6 +81,97 @@ private:
     eddy::postgres_storage m_storage;
 };
 
+/// The instances of the system in the order service's schema (see solo_instance in
+/// backend.hpp): table `instance_leases` (an instance's lease `instance:<name>`, a role's
+/// `role:<role>`, each with its holder and the server time it ends) and `saga_owners` (the
+/// instance each running saga belongs to). Times are the server's, so the processes' clocks do
+/// not matter. An instance renews its lease every second; one that stops renewing for `ttl`
+/// (killed, or frozen that long) has its sagas taken over by the first live instance that
+/// looks. Not fenced: an instance frozen for longer than `ttl` that wakes up runs on beside its
+/// successor until it renews (its saga steps are idempotent commands, so no effect doubles,
+/// but the saga's log interleaves two writers); instance names must be unique among live
+/// processes.
+class postgres_instance {
+public:
+    postgres_instance(eddy::postgres_storage storage, std::string name,
+                      std::chrono::milliseconds ttl)
+        : m_storage(std::move(storage)), m_name(std::move(name)), m_ttl_ms(ttl.count()) {}
+
+    eddy::task<void> join() {
+        // Under a lock: concurrent CREATE TABLE IF NOT EXISTS of one name can fail.
+        (void)co_await m_storage.execute(
+            "DO $$ BEGIN PERFORM pg_advisory_xact_lock(hashtext('payments tables')); "
+            "CREATE TABLE IF NOT EXISTS instance_leases (name text PRIMARY KEY, holder text NOT "
+            "NULL, until timestamptz NOT NULL); CREATE TABLE IF NOT EXISTS saga_owners (saga_id "
+            "text PRIMARY KEY, instance text NOT NULL); END $$");
+        co_await renew();
+    }
+
+    /// Renews the instance's lease (taking it back if it ended: a restart under the name).
+    eddy::task<void> renew() { (void)co_await hold("instance:" + m_name); }
+
+    /// Ends the instance's leases (its sagas have ended: none is left to take over).
+    eddy::task<void> leave() {
+        std::vector<eddy::postgres_value> params{m_name}; // g++ 12: no braced list in co_await
+        (void)co_await m_storage.execute("DELETE FROM instance_leases WHERE holder = $1",
+                                         std::move(params));
+    }
+
+    /// Whether saga `id` is this instance's: claimed now, or earlier (a restart of the same
+    /// instance, or a take-over). False when another instance holds it.
+    eddy::task<bool> claim(std::string id) {
+        std::vector<eddy::postgres_value> params{std::move(id), m_name};
+        auto rows = co_await m_storage.query(
+            "INSERT INTO saga_owners VALUES ($1, $2) ON CONFLICT (saga_id) DO UPDATE SET "
+            "instance = saga_owners.instance RETURNING instance",
+            std::move(params));
+        co_return !rows.empty() && rows.front().text(0) == m_name;
+    }
+
+    /// Saga `id` has ended: nobody is to take it over.
+    eddy::task<void> release(std::string id) {
+        std::vector<eddy::postgres_value> params{std::move(id), m_name};
+        (void)co_await m_storage.execute(
+            "DELETE FROM saga_owners WHERE saga_id = $1 AND instance = $2", std::move(params));
+    }
+
+    /// Makes the sagas of instances whose lease ended this instance's, and returns them. Two
+    /// instances taking over at once: the second's update waits on the first's row locks, then
+    /// finds the owner alive, so each saga passes to one.
+    eddy::task<std::vector<std::string>> take_over() {
+        std::vector<eddy::postgres_value> params{m_name};
+        auto rows = co_await m_storage.query(
+            "UPDATE saga_owners SET instance = $1 WHERE instance <> $1 AND NOT EXISTS (SELECT 1 "
+            "FROM instance_leases l WHERE l.name = 'instance:' || saga_owners.instance AND "
+            "l.until >= now()) RETURNING saga_id",
+            std::move(params));
+        std::vector<std::string> ids;
+        for (const auto& r : rows) {
+            ids.push_back(r.text(0));
+        }
+        co_return ids;
+    }
+
+    /// Takes or renews the lease of `role`: whether this instance holds it now.
+    eddy::task<bool> lead(std::string role) { return hold("role:" + std::move(role)); }
+
+private:
+    eddy::task<bool> hold(std::string lease) {
+        std::vector<eddy::postgres_value> params{std::move(lease), m_name, m_ttl_ms};
+        auto rows = co_await m_storage.query(
+            "INSERT INTO instance_leases VALUES ($1, $2, now() + $3 * interval '1 millisecond') "
+            "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until "
+            "WHERE instance_leases.holder = excluded.holder OR instance_leases.until < now() "
+            "RETURNING holder",
+            std::move(params));
+        co_return !rows.empty();
+    }
+
+    eddy::postgres_storage m_storage;
+    std::string m_name;
+    std::int64_t m_ttl_ms;
+};
+
 /// PostgreSQL schemas `<prefix><database>` (created when missing) on the server `conninfo`
 /// names (a libpq connection string): `payments_orders`, `payments_payment`,
 /// `payments_inventory`, `payments_shipping` and `payments_dlq` with the default prefix
@@ -99,8 +193,9 @@ struct postgres_backend {
     /// 5 s, not SQLite's 250 ms: handling a command is about ten statements, each a round trip
     /// to the server, and under load (a shared machine, sanitizers) a short timeout fires while
     /// the command waits its turn; each timed-out attempt then sends it again, and the
-    /// one-at-a-time inventory service falls further behind until compensations time out too
-    /// (sagas parked, orders stuck). A lost command (a poison one) costs its saga 3 x 5 s.
+    /// inventory service (one command of a sku at a time) falls further behind until compensations
+    /// time out too (sagas parked, orders stuck). A lost command (a poison one) costs its saga 3 x
+    /// 5 s.
     static constexpr std::chrono::milliseconds step_timeout{5000};
 
     postgres_backend(std::string server, std::string schema_prefix, eddy::thread_pool& p)
@@ -121,6 +216,11 @@ struct postgres_backend {
         return saga_log<Ctx>(s, "orders");
     }
     order_view view_of(const storage_type& s) const { return order_view(s); }
+    using instance_type = postgres_instance;
+    /// An instance that stops renewing its lease for 5 s is taken for dead.
+    instance_type instance_of(const storage_type& s, const std::string& name) const {
+        return instance_type(s, name, std::chrono::seconds(5));
+    }
 
     std::string conninfo;
     std::string prefix;

@@ -96,7 +96,7 @@ public:
         auto log = m_backend.template saga_log_of<order_ctx>(storage);
         eddy::saga_coordinator<typename B::template saga_log<order_ctx>, eddy::thread_pool>
             coordinator(m_pool, log);
-        coordinator.add(system<B>::order_saga_definition(nullptr)); // never run here
+        coordinator.add(system<B, memory_bus>::order_saga_definition(nullptr)); // never run here
         const auto state = eddy::sync_wait(coordinator.inspect(id));
         if (!state) {
             throw std::invalid_argument("no saga '" + id + "' in " + m_store);

@@ -39,8 +39,11 @@ inline bool happens(const std::string& order, std::uint64_t salt, double rate) {
 
 /// What every service has: its own strand (a thread of its own: its handlers and storage
 /// results run there, one at a time), its own storage with an event store (what it did, per
-/// order), an inbox and an outbox of replies; its state is the fold of its events, rebuilt at
-/// start.
+/// order), an inbox and an outbox of replies. Its state is the fold of its store's events, in
+/// position order: before deciding, a handler folds in what was committed since (its own
+/// commits, and those of the same service in other processes sharing the store: the bus hands
+/// a partition's commands to one member at a time, so the fold is current for what the
+/// command's key names: its order, or for the inventory its sku).
 template <class Backend>
 class service {
 public:
@@ -67,11 +70,12 @@ public:
     /// The answer to `c` given the state (under the service's lock); may throw a transient
     /// error (the bus retries).
     virtual reply decide(const command& c) = 0;
-    /// The state after `e` (under the service's lock): after a commit, and when rebuilding.
+    /// The state after `e` (under the service's lock), folding the store in position order.
     virtual void apply(const command_handled& e) = 0;
 
-    /// Folds every event of the store into the state (at start, before consuming).
-    eddy::task<void> rebuild() { return rebuild_impl(this); }
+    /// Folds every event committed to the store since the last fold into the state (at start,
+    /// before a decision, before a report).
+    eddy::task<void> rebuild() { return catch_up(this); }
 
     /// The bus handler: exactly one effect and one reply per command id.
     eddy::task<void> handle(const eddy::record<command>& r) { return handle_impl(this, &r); }
@@ -85,16 +89,24 @@ protected:
     mutable std::mutex m_mutex; // the service's state
 
 private:
-    static eddy::task<void> rebuild_impl(service* self) {
+    static eddy::task<void> catch_up(service* self) {
         co_await self->m_strand.schedule();
-        auto all = self->events.read_all();
+        std::uint64_t from = 0;
+        {
+            std::lock_guard lock(self->m_mutex);
+            from = self->m_position + 1;
+        }
+        auto all = self->events.read_all(from);
         for (;;) {
             auto e = co_await all.next();
             if (!e) {
                 break;
             }
             std::lock_guard lock(self->m_mutex);
-            self->apply(std::get<command_handled>(e->payload));
+            if (e->global_position > self->m_position) { // not folded by a concurrent catch-up
+                self->m_position = e->global_position;
+                self->apply(std::get<command_handled>(e->payload));
+            }
         }
     }
 
@@ -137,6 +149,7 @@ private:
             throw std::invalid_argument("undecodable " + r->value.kind + " command for " +
                                         r->value.order_id);
         }
+        co_await catch_up(self);
         command_handled handled{id, r->value, {}};
         {
             std::lock_guard lock(self->m_mutex);
@@ -147,21 +160,17 @@ private:
         self->inbox.mark_processed(unit, self->m_name, id);
         self->events.append(unit, r->value.order_id, eddy::expected_version::any(), {handled});
         self->outbox.enqueue(unit, {self->reply_message(r->value, handled.answer)});
-        bool applied = true;
         try {
             (void)co_await self->storage.commit(std::move(unit));
         } catch (const eddy::duplicate_message&) {
-            applied = false; // a concurrent delivery of the same command won; it answered
+            // a concurrent delivery of the same command won; it answered
         }
-        if (applied) {
-            std::lock_guard lock(self->m_mutex);
-            self->apply(handled);
-        }
+        co_await catch_up(self); // the state shows the command's effect when the handler ends
     }
 
     eddy::outbox_message<reply> reply_message(const command& c, reply r) const {
         eddy::outbox_message<reply> m;
-        m.topic = "replies";
+        m.topic = c.reply_to;
         m.aggregate_type = m_name;
         m.aggregate_id = c.order_id;
         m.event_type = c.kind;
@@ -171,6 +180,7 @@ private:
 
     std::string m_name;
     std::uint64_t m_resent = 0;
+    std::uint64_t m_position = 0; // the last event folded into the state
 };
 
 template <class Backend>

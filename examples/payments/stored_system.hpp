@@ -30,6 +30,10 @@ public:
 report run_memory(run_options options);
 report run_sqlite(const std::string& directory, run_options options);
 report run_postgres(const std::string& conninfo, run_options options);
+// payment_system_nats.cpp (or its stand-in): `urls` the NATS servers, comma-separated.
+report run_postgres_nats(const std::string& conninfo, const std::string& urls, run_options options);
+// The schema prefix's check (payment_system_postgres.cpp).
+void check_schema_prefix(const std::string& prefix);
 std::unique_ptr<stored_system> stored_sqlite(const std::string& store,
                                              const std::string& directory);
 std::unique_ptr<stored_system> stored_postgres(const std::string& store,

@@ -19,9 +19,10 @@
 #include <mutex>         // std::mutex, std::lock_guard
 #include <optional>      // std::optional
 #include <set>           // std::set
-#include <stdexcept>     // std::invalid_argument
+#include <stdexcept>     // std::invalid_argument, std::runtime_error
 #include <stop_token>    // std::stop_source
 #include <string>        // std::string, std::to_string
+#include <type_traits>   // std::remove_cvref_t
 #include <unordered_map> // std::unordered_map
 #include <vector>        // std::vector
 
@@ -109,14 +110,21 @@ private:
     std::unordered_map<std::string, std::shared_ptr<slot>> m_waiting;
 };
 
-using bus_type = eddy::event_bus<eddy::thread_pool>;
+/// The in-process bus (one process); payment_system_nats.cpp runs the system on eddy::nats_bus.
+using memory_bus = eddy::event_bus<eddy::thread_pool>;
+struct make_memory_bus {
+    memory_bus operator()(eddy::thread_pool& p) const { return memory_bus(p); }
+};
 
-template <class B>
+template <class B, class Bus>
 struct system {
     using saga_log_type = typename B::template saga_log<order_ctx>;
 
-    system(eddy::thread_pool& p, const B& b, run_options o)
-        : pool(p), options(std::move(o)), bus(p), order_storage(b.open("orders")),
+    /// `make_bus(pool)` makes the bus.
+    template <class MakeBus>
+    system(eddy::thread_pool& p, const B& b, run_options o, MakeBus make_bus)
+        : pool(p), options(std::move(o)), bus(make_bus(p)), order_storage(b.open("orders")),
+          instance(b.instance_of(order_storage, options.instance)),
           placement_keys(b.keys(order_storage)), view(b.view_of(order_storage)),
           dlq_storage(b.open("dlq")), payment(b, options.failures),
           inventory(b, options.stock_per_sku), shipping(b),
@@ -126,9 +134,13 @@ struct system {
 
     eddy::thread_pool& pool;
     run_options options;
-    bus_type bus;
+    Bus bus;
     // order service
     typename B::storage_type order_storage;
+    // this process among the system's instances (one, unless the bus is distributed)
+    typename B::instance_type instance;
+    bool distributed = options.bus != "memory";
+    std::string reply_topic = distributed ? "replies-" + options.instance : "replies";
     typename B::template event_store<order_events> order_events_store{order_storage};
     typename B::template outbox_store<placed_notice> order_outbox{order_storage};
     typename B::keys_type placement_keys;
@@ -160,8 +172,9 @@ struct system {
     bool placing_done = false;
     eddy::async_event all_done;
     std::size_t finished = 0;
-    std::size_t expected = 0;  // sagas this run will end (for the progress bar)
-    std::size_t recovered = 0; // ... of which an earlier run left unfinished
+    std::size_t expected = 0;   // sagas this run will end (for the progress bar)
+    std::size_t recovered = 0;  // ... of which an earlier run left unfinished
+    std::size_t taken_over = 0; // ... of which another instance, dead, left
     std::vector<double> latencies_ms;
     std::map<std::string, std::chrono::steady_clock::time_point> placed_at;
     std::map<std::string, eddy::saga_status> outcomes;
@@ -172,8 +185,15 @@ struct system {
 
 // ----- saga steps: a command to a service, then its reply -----
 
-template <class B>
-eddy::task<void> call(system<B>* sys, std::string topic, command c, std::string key) {
+// A command's record key: the partition it goes to, and so what it is ordered with. Payment and
+// shipping decide per order; inventory decides per sku (its stock), so a sku's reservations and
+// releases are handled one at a time, and other skus' beside them.
+inline std::string key_of(const std::string& topic, const command& c) {
+    return topic == "inventory-commands" ? c.sku : c.order_id;
+}
+
+template <class B, class Bus>
+eddy::task<void> call(system<B, Bus>* sys, std::string topic, command c, std::string key) {
     auto slot = sys->router.expect(key);
     struct forget_on_exit {
         reply_router* router;
@@ -184,10 +204,10 @@ eddy::task<void> call(system<B>* sys, std::string topic, command c, std::string 
     h.set(eddy::message_id_header, key);
     if (happens(key, 5, sys->options.failures.duplicate)) {
         // A duplicate delivery (an at-least-once producer): the service's inbox absorbs it.
-        (void)co_await sys->bus.template publish<command>(topic, c.order_id, c, h);
+        (void)co_await sys->bus.template publish<command>(topic, key_of(topic, c), c, h);
     }
-    std::string order = c.order_id;
-    (void)co_await sys->bus.template publish<command>(std::move(topic), std::move(order),
+    std::string record_key = key_of(topic, c);
+    (void)co_await sys->bus.template publish<command>(std::move(topic), std::move(record_key),
                                                       std::move(c), std::move(h));
     co_await slot->ready.wait(); // the step's timeout stops this wait
     const reply r = *slot->value;
@@ -197,35 +217,53 @@ eddy::task<void> call(system<B>* sys, std::string topic, command c, std::string 
 }
 
 /// A saga step's action: sends command `kind` to `topic` under the step's idempotency key.
-template <class B>
+template <class B, class Bus>
 struct send_command {
-    system<B>* sys;
+    system<B, Bus>* sys;
     const char* topic;
     const char* kind;
     eddy::task<void> operator()(order_ctx& o, const eddy::step_context& s) const {
-        command c{kind,       o.order_id,     o.sku,
-                  o.quantity, o.amount_cents, o.poison && std::string(kind) == "charge"};
+        command c{kind,
+                  o.order_id,
+                  o.sku,
+                  o.quantity,
+                  o.amount_cents,
+                  o.poison && std::string(kind) == "charge",
+                  sys->reply_topic};
         return call(sys, topic, std::move(c), std::string(s.idempotency_key));
     }
 };
 
-template <class B>
-eddy::saga<order_ctx> system<B>::order_saga_definition(system* sys) {
+template <class B, class Bus>
+eddy::saga<order_ctx> system<B, Bus>::order_saga_definition(system* sys) {
     using namespace std::chrono_literals;
     const eddy::retry_policy retry{.initial_interval = 20ms, .max_attempts = 3};
-    const send_command<B> charge{sys, "payment-commands", "charge"};
-    const send_command<B> refund{sys, "payment-commands", "refund"};
-    const send_command<B> reserve{sys, "inventory-commands", "reserve"};
-    const send_command<B> release{sys, "inventory-commands", "release"};
-    const send_command<B> ship{sys, "shipping-commands", "ship"};
-    return eddy::saga<order_ctx>(
-        "order",
-        eddy::sequence(
-            eddy::step<order_ctx>("charge", charge, refund).retry(retry).timeout(B::step_timeout),
-            eddy::step<order_ctx>("reserve", reserve, release)
-                .retry(retry)
-                .timeout(B::step_timeout),
-            eddy::step<order_ctx>("ship", ship).pivot().retry(retry).timeout(B::step_timeout)));
+    // Past the pivot there is no going back, and a compensation must end up done: such a
+    // command is sent again (same key: its service applies it once) until its service answers.
+    // Given up unanswered, the ship might have happened (the saga would park, not refund), and
+    // a refund or release might not (the saga would be stuck): a service that is slow for a
+    // while (a partition whose member died waits for its ack timeout) must not leave either.
+    const eddy::retry_policy until_answered{.initial_interval = 20ms,
+                                            .max_interval = std::chrono::seconds(1),
+                                            .max_attempts = eddy::retry_policy::unlimited};
+    const send_command<B, Bus> charge{sys, "payment-commands", "charge"};
+    const send_command<B, Bus> refund{sys, "payment-commands", "refund"};
+    const send_command<B, Bus> reserve{sys, "inventory-commands", "reserve"};
+    const send_command<B, Bus> release{sys, "inventory-commands", "release"};
+    const send_command<B, Bus> ship{sys, "shipping-commands", "ship"};
+    return eddy::saga<order_ctx>("order",
+                                 eddy::sequence(eddy::step<order_ctx>("charge", charge, refund)
+                                                    .retry(retry)
+                                                    .compensation_retry(until_answered)
+                                                    .timeout(B::step_timeout),
+                                                eddy::step<order_ctx>("reserve", reserve, release)
+                                                    .retry(retry)
+                                                    .compensation_retry(until_answered)
+                                                    .timeout(B::step_timeout),
+                                                eddy::step<order_ctx>("ship", ship)
+                                                    .pivot()
+                                                    .retry(until_answered)
+                                                    .timeout(B::step_timeout)));
 }
 
 // ----- the order service -----
@@ -245,8 +283,8 @@ inline std::optional<eddy::outbox_message<placed_notice>> announce(const order_e
     return m;
 }
 
-template <class B>
-eddy::task<std::string> place_new(system<B>* sys, std::string order_id, order_request r) {
+template <class B, class Bus>
+eddy::task<std::string> place_new(system<B, Bus>* sys, std::string order_id, order_request r) {
     order o;
     o.set_id(order_id);
     o.place(std::move(r));
@@ -255,8 +293,10 @@ eddy::task<std::string> place_new(system<B>* sys, std::string order_id, order_re
     {
         std::lock_guard lock(sys->results_mutex);
         sys->placed_at[order_id] = std::chrono::steady_clock::now();
-        sys->unfinished.insert(order_id);
-        ++sys->expected;
+        if (!sys->distributed) { // spread over instances, the saga is whichever claims it
+            sys->unfinished.insert(order_id);
+            ++sys->expected;
+        }
     }
     bool placed = true;
     try {
@@ -264,7 +304,7 @@ eddy::task<std::string> place_new(system<B>* sys, std::string order_id, order_re
     } catch (const eddy::concurrency_conflict&) {
         placed = false; // placed by a run killed before it recorded the key's response
     }
-    if (!placed) {
+    if (!placed && !sys->distributed) {
         std::lock_guard lock(sys->results_mutex);
         sys->unfinished.erase(order_id);
         --sys->expected;
@@ -272,9 +312,9 @@ eddy::task<std::string> place_new(system<B>* sys, std::string order_id, order_re
     co_return order_id;
 }
 
-template <class B>
+template <class B, class Bus>
 struct placing {
-    system<B>* sys;
+    system<B, Bus>* sys;
     std::string order_id;
     order_request request;
     eddy::task<std::string> operator()() const { return place_new(sys, order_id, request); }
@@ -282,12 +322,12 @@ struct placing {
 
 /// Places an order under an idempotency key: a client retrying with the same key gets the same
 /// order id and places nothing twice.
-template <class B>
-eddy::task<std::string> place_order(system<B>* sys, std::string key, order_request r) {
+template <class B, class Bus>
+eddy::task<std::string> place_order(system<B, Bus>* sys, std::string key, order_request r) {
     const std::string fingerprint = r.customer + "|" + r.sku + "|" + std::to_string(r.quantity) +
                                     "|" + std::to_string(r.amount_cents);
     // A named local: g++ 12 frees a braced temporary holding strings twice inside co_await.
-    placing<B> request{sys, "order-" + key, std::move(r)};
+    placing<B, Bus> request{sys, "order-" + key, std::move(r)};
     for (;;) {
         bool orphan = false;
         try {
@@ -307,8 +347,8 @@ eddy::task<std::string> place_order(system<B>* sys, std::string key, order_reque
 
 // ----- the orchestrator -----
 
-template <class B>
-void order_ended(system<B>* sys, const std::string& order_id, eddy::saga_status status) {
+template <class B, class Bus>
+void order_ended(system<B, Bus>* sys, const std::string& order_id, eddy::saga_status status) {
     std::lock_guard lock(sys->results_mutex);
     sys->outcomes[order_id] = status;
     const auto placed = sys->placed_at.find(order_id);
@@ -333,8 +373,8 @@ void order_ended(system<B>* sys, const std::string& order_id, eddy::saga_status 
 
 // Records the saga's end on the order (confirmed or cancelled); a stuck saga (parked,
 // compensation failed) leaves the order placed, for an operator.
-template <class B>
-eddy::task<void> finish_order(system<B>* sys, std::string order_id, eddy::saga_status status,
+template <class B, class Bus>
+eddy::task<void> finish_order(system<B, Bus>* sys, std::string order_id, eddy::saga_status status,
                               std::string failed_step) {
     if (status == eddy::saga_status::completed || status == eddy::saga_status::compensated) {
         order o;
@@ -355,11 +395,12 @@ eddy::task<void> finish_order(system<B>* sys, std::string order_id, eddy::saga_s
             // already recorded (by a run killed after it)
         }
     }
+    co_await sys->instance.release(order_id); // ended: nobody is to take it over
     order_ended(sys, order_id, status);
 }
 
-template <class B>
-eddy::task<void> run_order_saga(system<B>* sys, placed_notice n) {
+template <class B, class Bus>
+eddy::task<void> run_order_saga(system<B, Bus>* sys, placed_notice n) {
     order_ctx ctx{n.order_id, n.order.sku, n.order.quantity, n.order.amount_cents,
                   happens(n.order_id, 4, sys->options.failures.poison)};
     auto out = co_await sys->coordinator.run(sys->saga_def, n.order_id, std::move(ctx));
@@ -367,34 +408,46 @@ eddy::task<void> run_order_saga(system<B>* sys, placed_notice n) {
     sys->in_flight.release();
 }
 
-template <class B>
-eddy::task<void> resume_order_saga(system<B>* sys, std::string order_id) {
+template <class B, class Bus>
+eddy::task<void> resume_order_saga(system<B, Bus>* sys, std::string order_id) {
     auto out = co_await sys->coordinator.resume(order_id);
     co_await finish_order(sys, order_id, out.status, out.failed_step);
     sys->in_flight.release();
 }
 
 // Whether this run still has to start the order's saga: not when it did already, nor when
-// an earlier run did (it is then in the log: resumed at start, or ended).
-template <class B>
-eddy::task<bool> claim_start(system<B>* sys, std::string order_id) {
+// an earlier run did (it is then in the log: resumed at start, or ended), nor when another
+// instance claimed it (it takes over if that one dies).
+template <class B, class Bus>
+eddy::task<bool> claim_start(system<B, Bus>* sys, std::string order_id) {
     {
         std::lock_guard lock(sys->results_mutex);
         if (!sys->started.insert(order_id).second) {
             co_return false;
         }
     }
+    const bool mine = co_await sys->instance.claim(order_id);
+    if (!mine) {
+        std::lock_guard lock(sys->results_mutex);
+        sys->started.erase(order_id);
+        co_return false;
+    }
     auto known = co_await sys->coordinator.inspect(order_id);
+    if (!known && sys->distributed) {
+        std::lock_guard lock(sys->results_mutex);
+        sys->unfinished.insert(order_id);
+        ++sys->expected;
+    }
     co_return !known.has_value();
 }
 
-template <class B>
+template <class B, class Bus>
 struct on_placed {
-    system<B>* sys;
+    system<B, Bus>* sys;
     eddy::task<void> operator()(const eddy::record<placed_notice>& r) const {
         return start(sys, r.value);
     }
-    static eddy::task<void> start(system<B>* sys, placed_notice n) {
+    static eddy::task<void> start(system<B, Bus>* sys, placed_notice n) {
         const bool fresh = co_await claim_start(sys, n.order_id);
         if (!fresh) {
             co_return; // a redelivered notice
@@ -410,9 +463,9 @@ struct on_command {
     eddy::task<void> operator()(const eddy::record<command>& r) const { return svc->handle(r); }
 };
 
-template <class B>
+template <class B, class Bus>
 struct on_dead_letter {
-    system<B>* sys;
+    system<B, Bus>* sys;
     eddy::task<void> operator()(const eddy::record<command>& r) const {
         return sys->archive.archive(r);
     }
@@ -436,11 +489,9 @@ inline eddy::task<void> until_stopped(eddy::task<void> t) {
     }
 }
 
-// What an earlier run left: orders placed whose saga it did not end. Their sagas are resumed
-// (in the log) or started (the notice was lost with the killed process's in-memory bus); an
-// ended saga whose end the order does not show yet is recorded on it.
-template <class B>
-eddy::task<void> recover(system<B>* sys) {
+// The orders placed whose end the order service has not recorded, with their notices.
+template <class B, class Bus>
+eddy::task<std::map<std::string, placed_notice>> open_orders(system<B, Bus>* sys) {
     std::map<std::string, placed_notice> open;
     auto history = sys->order_events_store.read_all();
     for (;;) {
@@ -454,6 +505,47 @@ eddy::task<void> recover(system<B>* sys) {
             open.erase(e->stream_id);
         }
     }
+    co_return open;
+}
+
+// Ends the saga of an order this run holds but did not start (an earlier run's, or a dead
+// instance's): resumed when in the log, started when not, recorded on the order when it ended
+// in the log only. A stuck saga (parked, failed) is left to an operator.
+template <class B, class Bus>
+eddy::task<void> adopt(system<B, Bus>* sys, std::string order_id, placed_notice notice,
+                       bool from_dead_instance) {
+    auto state = co_await sys->coordinator.inspect(order_id);
+    const bool open = !state || state->status == eddy::saga_status::running ||
+                      state->status == eddy::saga_status::compensating;
+    if (open) {
+        std::lock_guard lock(sys->results_mutex);
+        sys->unfinished.insert(order_id);
+        ++sys->expected;
+        ++sys->recovered;
+        sys->taken_over += from_dead_instance ? 1 : 0;
+    }
+    if (!state) {
+        co_await sys->in_flight.acquire();
+        sys->sagas.spawn(run_order_saga(sys, std::move(notice)));
+    } else if (open) {
+        co_await sys->in_flight.acquire();
+        sys->sagas.spawn(resume_order_saga(sys, order_id));
+    } else if (state->status == eddy::saga_status::completed ||
+               state->status == eddy::saga_status::compensated) {
+        co_await finish_order(sys, order_id, state->status, state->failed_step);
+    } else {
+        co_await sys->instance.release(order_id);
+    }
+}
+
+// What an earlier run left: orders placed whose saga it did not end. Their sagas are resumed
+// (in the log) or started (the notice was lost with the killed process's in-memory bus); an
+// ended saga whose end the order does not show yet is recorded on it. Spread over instances:
+// only the orders no live instance holds (unclaimed ones, and this instance's own before a
+// restart).
+template <class B, class Bus>
+eddy::task<void> recover(system<B, Bus>* sys) {
+    auto open = co_await open_orders(sys);
     for (auto& [order_id, notice] : open) {
         bool mine = false;
         {
@@ -463,35 +555,88 @@ eddy::task<void> recover(system<B>* sys) {
         if (!mine) {
             continue; // its notice (relayed again) started it meanwhile
         }
-        auto state = co_await sys->coordinator.inspect(order_id);
-        {
+        const bool claimed = co_await sys->instance.claim(order_id);
+        if (!claimed) {
             std::lock_guard lock(sys->results_mutex);
-            if (!state || state->status == eddy::saga_status::running ||
-                state->status == eddy::saga_status::compensating) {
-                sys->unfinished.insert(order_id);
-                ++sys->expected;
-                ++sys->recovered;
+            sys->started.erase(order_id);
+            continue; // another instance's
+        }
+        co_await adopt(sys, order_id, notice, false);
+    }
+}
+
+// Whether every order placed in the store (by any instance) has ended its saga.
+template <class B, class Bus>
+eddy::task<bool> all_orders_ended(system<B, Bus>* sys) {
+    auto open = co_await open_orders(sys);
+    for (const auto& [order_id, notice] : open) {
+        auto state = co_await sys->coordinator.inspect(order_id);
+        if (!state || state->status == eddy::saga_status::running ||
+            state->status == eddy::saga_status::compensating) {
+            co_return false;
+        }
+    }
+    co_return true;
+}
+
+// ----- spread over instances (a distributed bus, a shared store) -----
+
+// The instance's lease, renewed every second (others take it for dead 5 s after the last).
+template <class B, class Bus>
+eddy::task<void> keep_alive(system<B, Bus>* sys) {
+    for (;;) {
+        co_await eddy::sleep_for(sys->pool, std::chrono::seconds(1));
+        co_await sys->instance.renew();
+    }
+}
+
+// Takes over the sagas of instances that died, and ends them.
+template <class B, class Bus>
+eddy::task<void> take_over_dead(system<B, Bus>* sys) {
+    for (;;) {
+        co_await eddy::sleep_for(sys->pool, std::chrono::seconds(1));
+        auto ids = co_await sys->instance.take_over();
+        for (auto& order_id : ids) {
+            {
+                std::lock_guard lock(sys->results_mutex);
+                if (!sys->started.insert(order_id).second) {
+                    continue;
+                }
             }
+            std::optional<placed_notice> notice;
+            auto history = sys->order_events_store.read_stream(order_id);
+            auto first = co_await history.next();
+            if (first) {
+                if (const auto* p = std::get_if<order_placed>(&first->payload)) {
+                    notice = placed_notice{order_id, *p};
+                }
+            }
+            if (!notice) {
+                throw std::runtime_error("saga " + order_id + " has no placed order");
+            }
+            co_await adopt(sys, order_id, std::move(*notice), true);
         }
-        if (!state) {
-            co_await sys->in_flight.acquire();
-            sys->sagas.spawn(run_order_saga(sys, notice));
-        } else if (state->status == eddy::saga_status::running ||
-                   state->status == eddy::saga_status::compensating) {
-            co_await sys->in_flight.acquire();
-            sys->sagas.spawn(resume_order_saga(sys, order_id));
-        } else if (state->status == eddy::saga_status::completed ||
-                   state->status == eddy::saga_status::compensated) {
-            co_await finish_order(sys, order_id, state->status, state->failed_step);
+    }
+}
+
+// The read model's projector, run by one instance at a time (the holder of the role's lease):
+// two would race on its rows and checkpoint.
+template <class B, class Bus>
+eddy::task<void> project_when_leading(system<B, Bus>* sys) {
+    for (;;) {
+        const bool leading = co_await sys->instance.lead("order-projector");
+        if (leading) {
+            (void)co_await sys->projector.catch_up(sys->view);
         }
+        co_await eddy::sleep_for(sys->pool, std::chrono::milliseconds(200));
     }
 }
 
 // Publishes the chosen dead letters to their topics again (with their message ids: a command
 // its service applied meanwhile is answered from its inbox), then waits until each was
 // applied or dead-lettered again, and says which.
-template <class B>
-eddy::task<void> republish(system<B>* sys, std::vector<std::string>* outcomes) {
+template <class B, class Bus>
+eddy::task<void> republish(system<B, Bus>* sys, std::vector<std::string>* outcomes) {
     const auto& o = sys->options;
     std::vector<dead_letter_view> chosen;
     for (auto& d : co_await sys->archive.list()) {
@@ -548,10 +693,10 @@ eddy::task<void> republish(system<B>* sys, std::vector<std::string>* outcomes) {
     }
 }
 
-template <class B>
-eddy::task<void> place_all(system<B>* sys) {
-    const std::size_t n = sys->options.orders;
-    for (std::size_t i = 0; i < n; ++i) {
+template <class B, class Bus>
+eddy::task<void> place_all(system<B, Bus>* sys) {
+    const std::size_t first = sys->options.first_order - 1;
+    for (std::size_t i = first; i < first + sys->options.orders; ++i) {
         const std::string key = std::to_string(i + 1);
         const bool rare = happens(key, 3, sys->options.failures.out_of_stock);
         order_request r{"customer-" + std::to_string(i % 97),
@@ -564,62 +709,91 @@ eddy::task<void> place_all(system<B>* sys) {
     }
 }
 
-template <class B>
-eddy::task<void> drive(system<B>* sys) {
+template <class B, class Bus>
+eddy::task<void> drive(system<B, Bus>* sys) {
     co_await sys->pool.schedule();
     co_await sys->payment.rebuild();
     co_await sys->inventory.rebuild();
     co_await sys->shipping.rebuild();
     sys->coordinator.add(sys->saga_def); // for the sagas an earlier run left to resume
     co_await sys->view.create();
+    co_await sys->instance.join();
     auto& bus = sys->bus;
     bus.template create_topic<placed_notice>("orders", {.partitions = 4});
-    // Commands are keyed by order: per-order order is all the payment and shipping services
-    // need; inventory checks stock across orders, so it takes one command at a time.
+    // Commands are keyed by order, the inventory's by sku (see key_of).
     bus.template create_topic<command>("payment-commands", {.partitions = 4});
-    bus.template create_topic<command>("inventory-commands");
+    bus.template create_topic<command>("inventory-commands", {.partitions = 4});
     bus.template create_topic<command>("shipping-commands", {.partitions = 4});
-    bus.template create_topic<reply>("replies", {.partitions = 4});
+    bus.template create_topic<reply>(sys->reply_topic, {.partitions = 4});
     const eddy::retry_policy service_retry{
         .initial_interval = std::chrono::milliseconds(5),
         .max_attempts = 4,
         .non_retryable = eddy::retry_policy::error_types<std::invalid_argument>()};
     const eddy::consumer_options service_options{.retry = service_retry, .max_in_flight = 4};
-    const eddy::consumer_options one_at_a_time{.retry = service_retry};
     std::vector<eddy::subscription> subs;
-    subs.push_back(bus.template subscribe<placed_notice>("orders", "order-saga", on_placed<B>{sys},
-                                                         {.max_in_flight = 4}));
-    subs.push_back(bus.template subscribe<command>("payment-commands", "payment",
-                                                   on_command<B>{&sys->payment}, service_options));
-    subs.push_back(bus.template subscribe<command>("inventory-commands", "inventory",
-                                                   on_command<B>{&sys->inventory}, one_at_a_time));
-    subs.push_back(bus.template subscribe<command>("shipping-commands", "shipping",
-                                                   on_command<B>{&sys->shipping}, service_options));
-    subs.push_back(bus.template subscribe<reply>("replies", "orchestrator", on_reply{&sys->router},
-                                                 {.max_in_flight = 4}));
-    for (const char* topic : {"payment-commands", "inventory-commands", "shipping-commands"}) {
-        subs.push_back(bus.template subscribe<command>(eddy::dead_letter_topic(topic),
-                                                       "dlq-archive", on_dead_letter<B>{sys}));
+    std::exception_ptr setup_failure; // a subscription refused: stop those made before it
+    try {
+        subs.push_back(bus.template subscribe<placed_notice>(
+            "orders", "order-saga", on_placed<B, Bus>{sys}, {.max_in_flight = 4}));
+        subs.push_back(bus.template subscribe<command>(
+            "payment-commands", "payment", on_command<B>{&sys->payment}, service_options));
+        subs.push_back(bus.template subscribe<command>(
+            "inventory-commands", "inventory", on_command<B>{&sys->inventory}, service_options));
+        subs.push_back(bus.template subscribe<command>(
+            "shipping-commands", "shipping", on_command<B>{&sys->shipping}, service_options));
+        subs.push_back(bus.template subscribe<reply>(sys->reply_topic, "orchestrator",
+                                                     on_reply{&sys->router}, {.max_in_flight = 4}));
+        for (const char* topic : {"payment-commands", "inventory-commands", "shipping-commands"}) {
+            subs.push_back(bus.template subscribe<command>(
+                eddy::dead_letter_topic(topic), "dlq-archive", on_dead_letter<B, Bus>{sys}));
+        }
+    } catch (...) {
+        setup_failure = std::current_exception();
+    }
+    if (setup_failure) {
+        for (auto& sub : subs) {
+            co_await sub.stop();
+        }
+        std::rethrow_exception(setup_failure);
     }
     using std::chrono::milliseconds;
-    eddy::outbox_relay order_relay(sys->order_outbox, bus, sys->pool,
-                                   {.relay_id = "orders", .poll_interval = milliseconds(50)});
-    eddy::outbox_relay payment_relay(sys->payment.outbox, bus, sys->pool,
-                                     {.relay_id = "payment", .poll_interval = milliseconds(50)});
-    eddy::outbox_relay inventory_relay(
-        sys->inventory.outbox, bus, sys->pool,
-        {.relay_id = "inventory", .poll_interval = milliseconds(50)});
+    // Spread over instances, each relays with an id of its own, and a dead instance's leases
+    // end after 5 s rather than 30.
+    const std::string relay_suffix = sys->distributed ? "-" + sys->options.instance : "";
+    const auto relay_options = [&](const char* name) {
+        eddy::outbox_relay_options o{.relay_id = name + relay_suffix,
+                                     .poll_interval = milliseconds(50)};
+        if (sys->distributed) {
+            o.lease = std::chrono::seconds(5);
+        }
+        return o;
+    };
+    eddy::outbox_relay order_relay(sys->order_outbox, bus, sys->pool, relay_options("orders"));
+    eddy::outbox_relay payment_relay(sys->payment.outbox, bus, sys->pool, relay_options("payment"));
+    eddy::outbox_relay inventory_relay(sys->inventory.outbox, bus, sys->pool,
+                                       relay_options("inventory"));
     eddy::outbox_relay shipping_relay(sys->shipping.outbox, bus, sys->pool,
-                                      {.relay_id = "shipping", .poll_interval = milliseconds(50)});
+                                      relay_options("shipping"));
     std::stop_source stop;
     eddy::async_scope relays;
+    // Taking over spawns sagas: it ends before the sagas are joined.
+    std::stop_source stop_take_overs;
+    eddy::async_scope take_overs;
     relays.spawn(until_stopped(eddy::with_stop_token(order_relay.run(), stop.get_token())));
     relays.spawn(until_stopped(eddy::with_stop_token(payment_relay.run(), stop.get_token())));
     relays.spawn(until_stopped(eddy::with_stop_token(inventory_relay.run(), stop.get_token())));
     relays.spawn(until_stopped(eddy::with_stop_token(shipping_relay.run(), stop.get_token())));
-    // The query side, live: the read model follows the order events as they commit.
-    relays.spawn(until_stopped(
-        eddy::with_stop_token(discard_position(sys->projector.run(sys->view)), stop.get_token())));
+    if (sys->distributed) {
+        relays.spawn(until_stopped(eddy::with_stop_token(keep_alive(sys), stop.get_token())));
+        take_overs.spawn(
+            until_stopped(eddy::with_stop_token(take_over_dead(sys), stop_take_overs.get_token())));
+        relays.spawn(
+            until_stopped(eddy::with_stop_token(project_when_leading(sys), stop.get_token())));
+    } else {
+        // The query side, live: the read model follows the order events as they commit.
+        relays.spawn(until_stopped(eddy::with_stop_token(
+            discard_position(sys->projector.run(sys->view)), stop.get_token())));
+    }
 
     std::exception_ptr failure;
     try {
@@ -635,9 +809,34 @@ eddy::task<void> drive(system<B>* sys) {
         if (done) {
             sys->all_done.set();
         }
-        co_await sys->all_done.wait(); // every order's saga has ended
+        if (!sys->distributed) {
+            co_await sys->all_done.wait(); // every saga this run started has ended
+        }
+        // Spread over instances: on until every saga this run claimed has ended, and every
+        // order placed anywhere, so that the sagas of an instance that dies are taken over by
+        // one still running.
+        while (sys->distributed) {
+            const bool ended = co_await all_orders_ended(sys);
+            bool mine_ended = false;
+            {
+                std::lock_guard lock(sys->results_mutex);
+                mine_ended = sys->unfinished.empty();
+            }
+            if (ended && mine_ended) {
+                break;
+            }
+            co_await eddy::sleep_for(sys->pool, std::chrono::milliseconds(250));
+        }
     } catch (...) {
         failure = std::current_exception(); // the sagas started end by their timeouts
+    }
+    stop_take_overs.request_stop();
+    try {
+        co_await take_overs.join();
+    } catch (...) {
+        if (!failure) {
+            failure = std::current_exception();
+        }
     }
     try {
         co_await sys->sagas.join(); // rethrows the first failure of a saga's task
@@ -654,12 +853,28 @@ eddy::task<void> drive(system<B>* sys) {
     if (failure) {
         std::rethrow_exception(failure);
     }
-    (void)co_await sys->projector.catch_up(sys->view); // what the live run had not reached
+    // What the projector had not reached; spread over instances, once the one projecting has
+    // done so and left.
+    for (;;) {
+        const bool leading = co_await sys->instance.lead("order-projector");
+        if (leading) {
+            break;
+        }
+        co_await eddy::sleep_for(sys->pool, std::chrono::milliseconds(100));
+    }
+    (void)co_await sys->projector.catch_up(sys->view);
+    co_await sys->instance.leave();
+    // The services' states for the report, with what other instances committed.
+    co_await sys->payment.rebuild();
+    co_await sys->inventory.rebuild();
+    co_await sys->shipping.rebuild();
 }
 
-template <class B>
-report run_on(const B& backend, eddy::thread_pool& pool, run_options options) {
-    system<B> sys(pool, backend, std::move(options));
+/// Runs the system on `backend` and the bus `make_bus(pool)` makes.
+template <class B, class MakeBus>
+report run_on(const B& backend, eddy::thread_pool& pool, run_options options, MakeBus make_bus) {
+    using Bus = std::remove_cvref_t<decltype(make_bus(pool))>;
+    system<B, Bus> sys(pool, backend, std::move(options), make_bus);
     const auto started = std::chrono::steady_clock::now();
     eddy::sync_wait(drive(&sys));
     report rep;
@@ -675,6 +890,8 @@ report run_on(const B& backend, eddy::thread_pool& pool, run_options options) {
         rep.read_model_paid_cents += row.status == "confirmed" ? row.amount_cents : 0;
     }
     rep.resumed = sys.recovered;
+    rep.taken_over = sys.taken_over;
+    rep.sagas_ended = sys.finished;
     const auto [net, most] = sys.payment.ledger();
     rep.charged_net_cents = net;
     rep.most_charges_per_order = most;
