@@ -3,6 +3,7 @@
 // run to the end: nothing acknowledged is lost, nobody is charged or shipped twice, every order
 // ends (confirmed or cancelled), and the ledger matches the orders' read model.
 #include "payments.hpp"
+#include "test_schemas.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -94,18 +95,8 @@ TEST_CASE("the payment system on PostgreSQL killed mid-run and re-run loses noth
              "Run them with scripts/test (it starts a throwaway server), or: source "
              "scripts/lib/postgres.sh && postgres_start, then run the tests, then postgres_stop");
     }
-    // Schemas of this test's own, dropped before and after.
-    const std::string prefix = "eddy_payments_crash_" + std::to_string(::getpid()) + "_";
-    payments::drop_postgres_schemas(conninfo, prefix);
-    struct drop_at_end {
-        std::string conninfo, prefix;
-        ~drop_at_end() {
-            try {
-                payments::drop_postgres_schemas(conninfo, prefix);
-            } catch (...) { // NOLINT: the test's own failure is the one to report
-            }
-        }
-    } dropper{conninfo, prefix};
+    const payments::test::test_schemas schemas(conninfo, "eddy_payments_crash");
+    const std::string& prefix = schemas.prefix();
     // Later kills: connecting, creating five schemas' tables and opening the services take a
     // run its first second or two (under a sanitizer); orders are placed after.
     kill_and_resume(options_on(std::string("postgres:") + conninfo, prefix), 1000, 5000);
