@@ -85,7 +85,7 @@ private:
         command_dead_lettered letter;
         letter.topic = header(*r, eddy::dead_letter_header::topic);
         letter.key = r->key;
-        letter.message_id = eddy::message_id_of(*r);
+        letter.message_id = command_id(*r);
         letter.group = header(*r, eddy::dead_letter_header::group);
         letter.error = header(*r, eddy::dead_letter_header::error_message);
         const std::string attempts = header(*r, eddy::dead_letter_header::attempts);

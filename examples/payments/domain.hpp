@@ -8,7 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <eddy/bus/record.hpp>
 #include <eddy/es/aggregate.hpp>
+#include <eddy/outbox/idempotent.hpp>
 
 namespace payments {
 
@@ -101,7 +103,16 @@ struct command {
     /// Where the service answers: the topic of the orchestrator instance that waits (each
     /// process of a system spread over several has its own).
     std::string reply_to = "replies";
+    /// The command's id (a saga step's idempotency key), by which its service's inbox applies
+    /// it once; empty in commands stored by earlier versions (their message id was the key).
+    std::string id;
 };
+
+/// The id a service applies a delivered command by: its own, or (stored by earlier versions)
+/// the record's message id.
+inline std::string command_id(const eddy::record<command>& r) {
+    return r.value.id.empty() ? eddy::message_id_of(r) : r.value.id;
+}
 
 /// A service's answer (topic `command::reply_to`, key = order id); `correlation` is the command's
 /// id.
@@ -132,7 +143,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(order_cancelled, reason)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(placed_notice, order_id, order)
 // With defaults: commands stored by earlier versions have no reply_to.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(command, kind, order_id, sku, quantity,
-                                                amount_cents, poison, reply_to)
+                                                amount_cents, poison, reply_to, id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(reply, correlation, ok, error)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(command_handled, message_id, cmd, answer)
 

@@ -130,7 +130,7 @@ private:
 
     static eddy::task<void> handle_impl(service* self, const eddy::record<command>* r) {
         co_await self->m_strand.schedule();
-        const std::string id = eddy::message_id_of(*r);
+        const std::string id = command_id(*r);
         const bool seen = co_await self->inbox.is_processed(self->m_name, id);
         if (seen) {
             // A retried command: answer again with the recorded reply, no second effect.

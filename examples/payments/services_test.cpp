@@ -37,13 +37,14 @@ TEST_CASE("a charge is applied once, and not at all after its refund", "[example
     payments::memory_backend backend(pool);
     payments::payment_service<payments::memory_backend> payment(
         backend, {.decline = 0, .out_of_stock = 0, .flaky = 0, .poison = 0, .duplicate = 0});
-    const payments::command charge{"charge", "order-1", "sku", 1, 500, false};
+    const payments::command charge{"charge", "order-1", "sku", 1, 500, false, "replies", ""};
     eddy::sync_wait(payment.handle(delivery("order-1/charge", charge)));
     eddy::sync_wait(payment.handle(delivery("order-1/charge", charge))); // redelivered
     CHECK(payment.ledger() == std::pair<long, int>{500, 1});
     CHECK(payment.resent() == 1);
-    eddy::sync_wait(payment.handle(
-        delivery("order-1/charge/compensation", {"refund", "order-1", "sku", 1, 500, false})));
+    eddy::sync_wait(
+        payment.handle(delivery("order-1/charge/compensation",
+                                {"refund", "order-1", "sku", 1, 500, false, "replies", ""})));
     CHECK(payment.ledger() == std::pair<long, int>{0, 1});
     // The same charge under another id (published again from the archive): rejected.
     eddy::sync_wait(payment.handle(delivery("order-1/charge#2", charge)));
@@ -57,11 +58,12 @@ TEST_CASE("a reservation after its release is rejected", "[examples][payments]")
     eddy::thread_pool pool(1);
     payments::memory_backend backend(pool);
     payments::inventory_service<payments::memory_backend> inventory(backend, 10);
-    const payments::command reserve{"reserve", "order-1", "sku", 3, 0, false};
+    const payments::command reserve{"reserve", "order-1", "sku", 3, 0, false, "replies", ""};
     eddy::sync_wait(inventory.handle(delivery("order-1/reserve", reserve)));
     CHECK(inventory.reserved_orders() == 1);
-    eddy::sync_wait(inventory.handle(
-        delivery("order-1/reserve/compensation", {"release", "order-1", "sku", 3, 0, false})));
+    eddy::sync_wait(
+        inventory.handle(delivery("order-1/reserve/compensation",
+                                  {"release", "order-1", "sku", 3, 0, false, "replies", ""})));
     CHECK(inventory.reserved_orders() == 0);
     eddy::sync_wait(inventory.handle(delivery("order-1/reserve#2", reserve)));
     CHECK(inventory.reserved_orders() == 0);

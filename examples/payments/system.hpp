@@ -192,8 +192,14 @@ inline std::string key_of(const std::string& topic, const command& c) {
     return topic == "inventory-commands" ? c.sku : c.order_id;
 }
 
+// Sends command `c` (its id the step's idempotency key `key`: the service's inbox applies it
+// once) and waits for the reply. The bus's message id is the attempt's, `key#attempt`: a
+// broker that drops a publish whose message id it saw lately (JetStream, for 2 minutes) would
+// otherwise drop every retry, and a saga taken over from a dead instance could not send its
+// step again with its own reply topic.
 template <class B, class Bus>
-eddy::task<void> call(system<B, Bus>* sys, std::string topic, command c, std::string key) {
+eddy::task<void> call(system<B, Bus>* sys, std::string topic, command c, std::string key,
+                      std::size_t attempt) {
     auto slot = sys->router.expect(key);
     struct forget_on_exit {
         reply_router* router;
@@ -201,7 +207,7 @@ eddy::task<void> call(system<B, Bus>* sys, std::string topic, command c, std::st
         ~forget_on_exit() { router->forget(key); }
     } guard{&sys->router, key};
     eddy::headers h;
-    h.set(eddy::message_id_header, key);
+    h.set(eddy::message_id_header, key + "#" + std::to_string(attempt));
     if (happens(key, 5, sys->options.failures.duplicate)) {
         // A duplicate delivery (an at-least-once producer): the service's inbox absorbs it.
         (void)co_await sys->bus.template publish<command>(topic, key_of(topic, c), c, h);
@@ -229,8 +235,9 @@ struct send_command {
                   o.quantity,
                   o.amount_cents,
                   o.poison && std::string(kind) == "charge",
-                  sys->reply_topic};
-        return call(sys, topic, std::move(c), std::string(s.idempotency_key));
+                  sys->reply_topic,
+                  std::string(s.idempotency_key)};
+        return call(sys, topic, std::move(c), std::string(s.idempotency_key), s.attempt);
     }
 };
 
