@@ -206,6 +206,24 @@ TEST_CASE("a parked saga is resumed forward", "[saga][saga_coordinator]") {
     CHECK(w.calls["charge"] == 1);
 }
 
+TEST_CASE("a pivot given up unanswered is parked in the log too, and resumed forward",
+          "[saga][saga_coordinator]") {
+    world w;
+    w.scripts["ship"] = {reply::lost_reply}; // shipped, but the reply is lost
+    log_type log;
+    eddy::saga_coordinator coordinator(w.vt, log);
+    const eddy::saga<order> s("order", eddy::sequence(charge(w), ship(w).pivot()));
+    CHECK(w.vt.run(coordinator.run(s, "o1", order{})).status == eddy::saga_status::parked);
+    // The state read back from the log agrees: parked, not compensating.
+    const auto state = w.vt.run(coordinator.inspect("o1"));
+    REQUIRE(state.has_value());
+    CHECK(state->status == eddy::saga_status::parked);
+    const auto out = w.vt.run(coordinator.resume("o1"));
+    CHECK(out.completed());
+    CHECK(w.calls["ship"] == 2); // asked again under the same key
+    CHECK(w.calls["refund"] == 0);
+}
+
 TEST_CASE("resuming a finished saga runs nothing and returns its outcome",
           "[saga][saga_coordinator]") {
     world w;
@@ -363,6 +381,50 @@ std::vector<scenario> scenarios() {
 }
 
 } // namespace
+
+TEST_CASE("a pivot given up unanswered, abandoned before the log says parked, resumes forward",
+          "[saga][saga_coordinator]") {
+    const auto define = [](world& w) {
+        return eddy::saga<order>("order", eddy::sequence(charge(w), ship(w).pivot()));
+    };
+    // Where the log records the pivot's unknown outcome (a run without a crash).
+    std::size_t unknown_at = 0;
+    {
+        world w;
+        w.scripts["ship"] = {reply::lost_reply};
+        log_type log;
+        eddy::saga_coordinator coordinator(w.vt, log);
+        CHECK(w.vt.run(coordinator.run(define(w), "o1", order{})).status ==
+              eddy::saga_status::parked);
+        const auto history = w.vt.run(log.load("o1"));
+        REQUIRE(history);
+        const auto k = kinds(*history);
+        const auto it = std::find(k.begin(), k.end(), saga_transition_kind::step_outcome_unknown);
+        REQUIRE(it != k.end());
+        REQUIRE(it + 1 != k.end()); // saga_parked follows
+        unknown_at = static_cast<std::size_t>(it - k.begin());
+    }
+    world w;
+    w.scripts["ship"] = {reply::lost_reply}; // shipped, but the reply is lost
+    log_type log;
+    const auto def = define(w);
+    {
+        halting_log halting{&log, unknown_at, true};
+        eddy::saga_coordinator<halting_log, eddy::virtual_time_scheduler> c(w.vt, halting);
+        eddy::saga_outcome<order> out;
+        auto driver = eddy::test::start_abandonable(run_one(&c, def, &out));
+        w.vt.advance(1h);
+        REQUIRE_FALSE(driver.done());
+    } // gone right after the unknown outcome was written
+    eddy::saga_coordinator restarted(w.vt, log);
+    restarted.add(def);
+    const auto state = w.vt.run(restarted.inspect("o1"));
+    REQUIRE(state);
+    CHECK(state->status == eddy::saga_status::parked); // the shipment may stand: no refund
+    const auto out = w.vt.run(restarted.resume("o1"));
+    CHECK(out.completed());
+    CHECK(w.calls["refund"] == 0);
+}
 
 TEST_CASE("abandoned at any write, a saga resumes to a consistent end",
           "[saga][saga_coordinator]") {
