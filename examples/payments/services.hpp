@@ -165,7 +165,7 @@ private:
         } catch (const eddy::duplicate_message&) {
             // a concurrent delivery of the same command won; it answered
         }
-        co_await catch_up(self); // the state shows the command's effect when the handler ends
+        // The state folds the event in at the next catch-up (the next command, or a rebuild).
     }
 
     eddy::outbox_message<reply> reply_message(const command& c, reply r) const {

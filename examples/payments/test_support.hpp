@@ -1,9 +1,11 @@
-// examples/payments/test_schemas.hpp - the PostgreSQL schemas a payments test uses: a prefix of
-// the test's own, dropped before the test and after it (the crash and scale-out tests).
+// examples/payments/test_support.hpp - what the crash and scale-out tests share: PostgreSQL
+// schemas of the test's own (dropped before and after), and the checks of a system's end.
 #pragma once
 
 #include <string>  // std::string, std::to_string
 #include <utility> // std::move
+
+#include <catch2/catch.hpp>
 
 #include <unistd.h> // getpid
 
@@ -33,5 +35,18 @@ private:
     std::string m_conninfo;
     std::string m_prefix;
 };
+
+/// Every order in the store ended (none stuck) and exactly once: the ledger equals the read
+/// model, nobody charged or shipped twice, every completed order reserved and shipped.
+inline void check_ended_exactly_once(const report& r) {
+    CHECK(r.completed + r.compensated == r.orders);
+    CHECK(r.stuck == 0);
+    CHECK(r.charged_net_cents == r.read_model_paid_cents);
+    CHECK(r.most_charges_per_order <= 1);
+    CHECK(r.reserved_orders == r.shipped_orders);
+    CHECK(r.shipped_orders == r.completed);
+    CHECK(r.most_shipments_per_order <= 1);
+    CHECK(r.consistent());
+}
 
 } // namespace payments::test
