@@ -31,9 +31,12 @@
 //         raw_ack:  the same consumer, Fetch of 1, natsMsg_Ack (no wait for the confirmation);
 //         raw_batch: what a libnats program would write without eddy's per-partition order:
 //             consumer MaxAckPending default (1000), Fetch of up to 100, natsMsg_Ack.
+//   publish_async_buffered: the same with both sides on libnats' default of buffering.
 // libnats buffers a plain publish (js_PublishMsgAsync, natsMsg_Ack, a Fetch's pull request)
-// for its flusher thread, which sends it about 1 ms later; requests (js_PublishMsg,
-// natsMsg_AckSync) go out at once. Both sides use libnats' default connection options.
+// for its flusher thread, which sends it about 1 ms later, unless the connection has SendAsap
+// (eddy's default, `nats_bus_options::send_asap`); requests (js_PublishMsg, natsMsg_AckSync) go
+// out at once. Both sides have the same setting in every case: SendAsap on, except
+// publish_async_buffered (libnats' default on both).
 // The servers: EDDY_NATS_URL (scripts/test starts a 3-node cluster and sets it); without it
 // the program says so and exits with status 2.
 // Needs eddy::nats (the benchmarks' CMakeLists links it into nats_bench).
@@ -140,7 +143,7 @@ using spent = stopwatch::spent;
 // A plain libnats connection and JetStream context, connected as eddy connects.
 class raw_client {
 public:
-    raw_client() {
+    explicit raw_client(bool send_asap) {
         natsOptions* opts = nullptr;
         natsOptions_Create(&opts);
         std::vector<std::string> list;
@@ -159,6 +162,7 @@ public:
         natsOptions_SetNoRandomize(opts, true);
         natsOptions_SetName(opts, "nats-bench-raw");
         natsOptions_SetTimeout(opts, wait_ms);
+        natsOptions_SetSendAsap(opts, send_asap);
         const natsStatus s = natsConnection_Connect(&m_conn, opts);
         natsOptions_Destroy(opts);
         if (s != NATS_OK) {
@@ -257,11 +261,14 @@ struct bench_topic {
     std::string subject; // where eddy publishes a record of key `key`
     std::string filter;  // the partition's subjects
 
-    bench_topic() {
+    // Both sides send each message at once (`send_asap`: eddy's default) or let libnats'
+    // flusher thread batch them (libnats' default).
+    explicit bench_topic(bool send_asap) : raw(send_asap) {
         eddy::nats_bus_options o;
         o.urls = {urls};
         o.prefix = prefix;
         o.name = "nats-bench-eddy";
+        o.send_asap = send_asap;
         bus = std::make_unique<bench_bus>(pool, bytes_codec{}, o);
         bus->create_topic<std::string>(topic_name, {.partitions = 1});
         const std::string partition = eddy::detail::nats_partition_subject(prefix, topic_name, 0);
@@ -432,8 +439,8 @@ spent raw_consume(bench_topic& topic, raw_mode m, int n, bool& ok) {
 // `batch` records per iteration, each side: one after the other (eddy awaits each publish;
 // raw js_PublishMsg) or all at once within the pending bound (eddy when_all; raw
 // js_PublishMsgAsync, js_PublishAsyncComplete).
-void publish_case(benchmark::State& state, int batch, bool concurrent) {
-    bench_topic topic;
+void publish_case(benchmark::State& state, int batch, bool concurrent, bool send_asap) {
+    bench_topic topic(send_asap);
     spent eddy;
     spent raw;
     double n = 0;
@@ -471,12 +478,16 @@ void publish_case(benchmark::State& state, int batch, bool concurrent) {
     state.counters["raw_cpu_us"] = raw.cpu / n * 1e6;
 }
 
-void BM_publish_sync(benchmark::State& state) { publish_case(state, sync_batch, false); }
+void BM_publish_sync(benchmark::State& state) { publish_case(state, sync_batch, false, true); }
 
-void BM_publish_async(benchmark::State& state) { publish_case(state, async_batch, true); }
+void BM_publish_async(benchmark::State& state) { publish_case(state, async_batch, true, true); }
+
+void BM_publish_async_buffered(benchmark::State& state) {
+    publish_case(state, async_batch, true, false);
+}
 
 void BM_publish_to_handler(benchmark::State& state) {
-    bench_topic topic;
+    bench_topic topic(true);
     const raw_mode modes[] = {raw_mode::same, raw_mode::ack, raw_mode::batch};
     bool ok = true;
     for (const raw_mode m : modes) {
@@ -521,4 +532,5 @@ void BM_publish_to_handler(benchmark::State& state) {
 
 BENCHMARK(BM_publish_sync)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_publish_async)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_publish_async_buffered)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_publish_to_handler)->UseManualTime()->Unit(benchmark::kMillisecond);

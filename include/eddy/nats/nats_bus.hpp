@@ -35,6 +35,7 @@
 #include <eddy/bus/subscription.hpp>
 #include <eddy/bus/topic_config.hpp>
 #include <eddy/core/async_semaphore.hpp>
+#include <eddy/core/detail/detached_task.hpp>
 #include <eddy/core/error.hpp>
 #include <eddy/core/scheduler.hpp>
 #include <eddy/core/stop_token.hpp>
@@ -146,7 +147,9 @@ public:
         : m_scheduler(&s), m_codec(std::move(codec)), m_options(validated(std::move(options))),
           m_client(std::make_unique<detail::nats_client>(m_options)),
           m_admin(std::make_unique<detail::nats_worker>()),
-          m_publish_slots(static_cast<std::ptrdiff_t>(m_options.max_pending_publishes)) {}
+          m_publish_slots(static_cast<std::ptrdiff_t>(m_options.max_pending_publishes)) {
+        m_client->set_completion_hook(&nats_bus::post_completed, this);
+    }
     nats_bus(const nats_bus&) = delete;
     nats_bus& operator=(const nats_bus&) = delete;
 
@@ -189,8 +192,8 @@ public:
     template <class T>
     [[nodiscard]] task<publish_result> publish(std::string topic, std::string key, T value,
                                                headers h = {}) {
-        return publish_impl<T>(this, std::move(topic), std::move(key), std::move(value),
-                               std::move(h), std::string());
+        return start_publish<T>(std::move(topic), std::move(key), std::move(value), std::move(h),
+                                std::string());
     }
 
     /// The idempotent form: `Nats-Msg-Id` is `<producer>:<partition>:<sequence>`, so a retry
@@ -201,8 +204,8 @@ public:
         std::string id = std::move(seq.producer);
         id += ":";
         id += std::to_string(seq.sequence);
-        return publish_impl<T>(this, std::move(topic), std::move(key), std::move(value),
-                               std::move(h), std::move(id));
+        return start_publish<T>(std::move(topic), std::move(key), std::move(value), std::move(h),
+                                std::move(id));
     }
 
     /// Joins consumer group `group` of `topic` as a push member: `co_await handler(record)` for
@@ -560,12 +563,25 @@ private:
         void await_resume() const noexcept {}
     };
 
+    // Resumes a burst of acknowledged publishes on the scheduler: one hop for the burst.
+    static void post_completed(void* bus) {
+        detail::start_detached(resume_completed(static_cast<nats_bus*>(bus)));
+    }
+
+    static task<void> resume_completed(nats_bus* bus) {
+        co_await bus->m_scheduler->schedule(); // off libnats' thread
+        bus->m_client->resume_completed();
+    }
+
     // Publishes `m` to partition `p` of `topic`, within the bound of pending publishes.
+    // Acknowledged publishes resume on the scheduler (resume_completed), where they release
+    // their slot to the next waiter inline: that one only sends and suspends again, so the
+    // stack stays flat; a publish that fails at once hops before releasing, so a run of
+    // failures (a closed connection) does not recurse through the waiters.
     static task<publish_result> send(nats_bus* bus, detail::nats_outgoing m, std::string topic,
                                      std::size_t p) {
         if (!bus->m_publish_slots.try_acquire()) {
             co_await bus->m_publish_slots.acquire();
-            co_await bus->m_scheduler->schedule(); // not on the releasing thread's stack
         }
         detail::nats_publish_wait w;
         std::exception_ptr failure;
@@ -574,11 +590,12 @@ private:
         } catch (...) {
             failure = std::current_exception();
         }
-        co_await bus->m_scheduler->schedule(); // off libnats' thread
-        bus->m_publish_slots.release();
         if (failure) {
+            co_await bus->m_scheduler->schedule();
+            bus->m_publish_slots.release();
             std::rethrow_exception(failure);
         }
+        bus->m_publish_slots.release();
         if (w.status != NATS_OK) {
             throw nats_error("publishing to topic '" + topic + "' partition " + std::to_string(p),
                              static_cast<int>(w.status), natsStatus_GetText(w.status), w.js_code,
@@ -587,43 +604,61 @@ private:
         co_return publish_result{p, w.sequence - 1};
     }
 
+    // What a publish needs of its topic's descriptor.
+    struct publish_route {
+        std::size_t partitions = 1;
+        std::size_t max_record_bytes = 0;
+    };
+
+    // A record ready to send.
+    struct prepared_publish {
+        detail::nats_outgoing message;
+        std::size_t partition = 0;
+    };
+
     template <class T>
-    static task<publish_result> publish_impl(nats_bus* bus, std::string topic, std::string key,
-                                             T value, headers h, std::string msg_id) {
-        static_assert(detail::check_value_codec<Codec, T>());
-        std::optional<detail::nats_topic_descriptor> cached;
-        {
-            std::lock_guard lock(bus->m_mutex);
-            auto it = bus->m_topics.find(topic);
-            if (it != bus->m_topics.end()) {
-                cached = it->second;
-            }
-        }
-        if (!cached) { // one blocking request, on the bus's own thread
-            std::function<detail::nats_topic_descriptor()> f = [bus, &topic] {
-                return bus->template typed_descriptor<T>(topic, "publish");
-            };
-            cached = co_await blocking<detail::nats_topic_descriptor>(bus, bus->m_admin.get(),
-                                                                      std::move(f));
-        }
-        const detail::nats_topic_descriptor d = *cached;
-        const std::string type = detail::nats_type_name<T>();
+    static const std::string& type_name_of() {
+        static const std::string name = detail::nats_type_name<T>();
+        return name;
+    }
+
+    template <class T>
+    static publish_route route_of(const detail::nats_topic_descriptor& d,
+                                  const std::string& topic) {
+        const std::string& type = type_name_of<T>();
         if (d.type != type) {
             throw error("eddy::nats_bus::publish: topic '" + topic + "' holds values of type " +
                         d.type + ", not " + type);
         }
+        return publish_route{d.config.partitions, d.config.max_record_bytes};
+    }
+
+    // The route of a topic whose descriptor this bus has read; none before the first use.
+    template <class T>
+    std::optional<publish_route> cached_route(const std::string& topic) const {
+        std::lock_guard lock(m_mutex);
+        auto it = m_topics.find(topic);
+        if (it == m_topics.end()) {
+            return std::nullopt;
+        }
+        return route_of<T>(it->second, topic);
+    }
+
+    template <class T>
+    prepared_publish prepare(publish_route r, const std::string& topic, std::string key,
+                             const T& value, headers h, std::string msg_id) const {
         check_header_names(h, topic);
-        std::string bytes = bus->m_codec.encode_value(value);
-        if (d.config.max_record_bytes != 0) {
+        std::string bytes = m_codec.encode_value(value);
+        if (r.max_record_bytes != 0) {
             std::size_t size = key.size() + bytes.size();
             for (const auto& [k, v] : h) {
                 size += k.size() + v.size();
             }
-            if (size > d.config.max_record_bytes) {
-                throw record_too_large(topic, size, d.config.max_record_bytes);
+            if (size > r.max_record_bytes) {
+                throw record_too_large(topic, size, r.max_record_bytes);
             }
         }
-        const auto p = static_cast<std::size_t>(detail::fnv1a_64(key) % d.config.partitions);
+        const auto p = static_cast<std::size_t>(detail::fnv1a_64(key) % r.partitions);
         if (msg_id.empty()) {
             if (const auto id = h.get("message-id")) {
                 msg_id = std::string(*id);
@@ -633,11 +668,60 @@ private:
             const std::size_t colon = msg_id.rfind(':');
             msg_id.insert(colon, ":" + std::to_string(p));
         }
-        detail::nats_outgoing m =
-            outgoing(bus->subject_of(topic, p) + "." + detail::nats_token(key), key, h);
-        m.data = std::move(bytes);
-        m.msg_id = std::move(msg_id);
-        co_return co_await send(bus, std::move(m), std::move(topic), p);
+        std::string subject;
+        subject.reserve(m_options.prefix.size() + 3 * (topic.size() + key.size()) + 24);
+        subject += m_options.prefix;
+        subject += '.';
+        detail::nats_append_token(subject, topic);
+        subject += '.';
+        subject += std::to_string(p);
+        subject += '.';
+        detail::nats_append_token(subject, key);
+        prepared_publish out{outgoing(std::move(subject), key, h), p};
+        out.message.data = std::move(bytes);
+        out.message.msg_id = std::move(msg_id);
+        return out;
+    }
+
+    static task<publish_result> failed_publish(std::exception_ptr e) {
+        std::rethrow_exception(e);
+        co_return publish_result{};
+    }
+
+    // A topic this bus knows already costs one coroutine frame (send's): the record is
+    // prepared here, its errors kept for the awaiter (publish is lazy in what it reports).
+    template <class T>
+    task<publish_result> start_publish(std::string topic, std::string key, T value, headers h,
+                                       std::string msg_id) {
+        static_assert(detail::check_value_codec<Codec, T>());
+        std::optional<prepared_publish> ready;
+        try {
+            if (const std::optional<publish_route> r = cached_route<T>(topic)) {
+                ready.emplace(
+                    prepare<T>(*r, topic, std::move(key), value, std::move(h), std::move(msg_id)));
+            }
+        } catch (...) {
+            return failed_publish(std::current_exception());
+        }
+        if (ready) {
+            return send(this, std::move(ready->message), std::move(topic), ready->partition);
+        }
+        return publish_impl<T>(this, std::move(topic), std::move(key), std::move(value),
+                               std::move(h), std::move(msg_id));
+    }
+
+    // The first publish to a topic: reads its descriptor from the servers first.
+    template <class T>
+    static task<publish_result> publish_impl(nats_bus* bus, std::string topic, std::string key,
+                                             T value, headers h, std::string msg_id) {
+        std::function<detail::nats_topic_descriptor()> f = [bus, &topic] {
+            return bus->template typed_descriptor<T>(topic, "publish");
+        };
+        const detail::nats_topic_descriptor d =
+            co_await blocking<detail::nats_topic_descriptor>(bus, bus->m_admin.get(), std::move(f));
+        prepared_publish ready = bus->template prepare<T>(
+            route_of<T>(d, topic), topic, std::move(key), value, std::move(h), std::move(msg_id));
+        co_return co_await send(bus, std::move(ready.message), std::move(topic), ready.partition);
     }
 
     // Runs `f` on `w` (a dedicated thread) and resumes on the scheduler with its result.
@@ -723,11 +807,20 @@ private:
         std::uint64_t tracked = 0;
         time_point first_start{};
         time_point first_failure{};
+        // A handled record's acknowledgement goes to the worker with the next fetch: one
+        // round trip to the worker thread per record instead of two. It fails like a fetch
+        // (the connection is down): the record is redelivered after the ack wait.
+        std::string ack_first;
         while (!m->left()) {
             std::optional<detail::nats_received> got;
             std::exception_ptr fetch_error;
             try {
-                std::function<std::optional<detail::nats_received>()> f = [&pull, wait] {
+                std::string ack = std::move(ack_first);
+                ack_first.clear();
+                std::function<std::optional<detail::nats_received>()> f = [bus, &pull, wait, &ack] {
+                    if (!ack.empty()) {
+                        bus->m_client->acknowledge(ack, "+ACK");
+                    }
                     return pull->fetch(wait);
                 };
                 got = co_await blocking<std::optional<detail::nats_received>>(bus, &worker,
@@ -786,7 +879,7 @@ private:
             std::exception_ptr outcome; // a failed acknowledgement: the record comes again
             try {
                 if (!error) {
-                    co_await acknowledge(bus, &worker, got->reply, "+ACK");
+                    ack_first = std::move(got->reply);
                     continue;
                 }
                 if (token.stop_requested()) { // cancel(): redelivered at once, not committed
@@ -832,6 +925,17 @@ private:
                 if (cancelled) {
                     co_return;
                 }
+            }
+        }
+        if (!ack_first.empty()) { // left after handling a record: it is still acknowledged
+            bool acked = false;
+            try {
+                acked = co_await acknowledge(bus, &worker, ack_first, "+ACK");
+            } catch (...) {
+                acked = false;
+            }
+            if (!acked) {
+                bus->m_client->acknowledge_async(ack_first, "+ACK");
             }
         }
     }

@@ -96,7 +96,8 @@ struct nats_consumer_state {
 
 // An async publish waiting for the server's acknowledgement: lives in the frame of the
 // coroutine that awaits it; the acknowledgement handler (a libnats thread) fills it in and
-// resumes that coroutine, after which it must not be touched.
+// hands it to the client's completion queue (or, with no queue hook, resumes that coroutine),
+// after which it must not be touched.
 struct nats_publish_wait {
     std::coroutine_handle<> waiter;
     std::uint64_t sequence = 0;
@@ -328,6 +329,29 @@ public:
 
     // Starts an async publish of `m`; `w` is completed (and its waiter resumed) by the
     // acknowledgement handler. Throws (and `w` is not completed) when libnats refuses it.
+    // Acknowledgements come in bursts on libnats' thread: rather than each waiter hopping to
+    // its scheduler on its own (a thread wake-up per publish), they queue here and `post(ctx)`
+    // is called once when the queue turns non-empty; whatever it starts on the scheduler calls
+    // resume_completed(), which resumes the whole burst there.
+    void set_completion_hook(void (*post)(void*), void* ctx) noexcept {
+        m_post_completed = post;
+        m_post_context = ctx;
+    }
+
+    // Resumes every queued publish waiter, oldest first, on the calling thread. Touches nothing
+    // of the client after the first resume (a waiter may end the client's owner's last task).
+    void resume_completed() {
+        std::vector<nats_publish_wait*> burst;
+        {
+            std::lock_guard lock(m_mutex);
+            burst.swap(m_completed);
+            m_completion_posted = false;
+        }
+        for (nats_publish_wait* w : burst) {
+            w->waiter.resume();
+        }
+    }
+
     void publish_async(const nats_outgoing& m, nats_publish_wait* w) {
         natsMsg* msg = make_message(m);
         jsPubOptions po;
@@ -450,6 +474,7 @@ private:
     static void on_publish_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae,
                                void* closure) {
         auto* self = static_cast<nats_client*>(closure);
+        bool post = false;
         nats_publish_wait* w = nullptr;
         {
             std::lock_guard lock(self->m_mutex);
@@ -458,22 +483,33 @@ private:
                 w = it->second;
                 self->m_publishes.erase(it);
             }
+            if (w != nullptr) {
+                if (pa != nullptr) {
+                    w->sequence = pa->Sequence;
+                    w->duplicate = pa->Duplicate;
+                } else if (pae != nullptr) {
+                    w->status = pae->Err == NATS_OK ? NATS_ERR : pae->Err;
+                    w->js_code = static_cast<int>(pae->ErrCode);
+                    w->error_text = pae->ErrText != nullptr ? pae->ErrText : "";
+                } else {
+                    w->status = NATS_ERR;
+                }
+                if (self->m_post_completed != nullptr) {
+                    self->m_completed.push_back(w);
+                    post = !self->m_completion_posted;
+                    self->m_completion_posted = true;
+                }
+            }
         }
         natsMsg_Destroy(msg);
         if (w == nullptr) {
             return;
         }
-        if (pa != nullptr) {
-            w->sequence = pa->Sequence;
-            w->duplicate = pa->Duplicate;
-        } else if (pae != nullptr) {
-            w->status = pae->Err == NATS_OK ? NATS_ERR : pae->Err;
-            w->js_code = static_cast<int>(pae->ErrCode);
-            w->error_text = pae->ErrText != nullptr ? pae->ErrText : "";
-        } else {
-            w->status = NATS_ERR;
+        if (self->m_post_completed == nullptr) {
+            w->waiter.resume(); // w is gone after this
+        } else if (post) {
+            self->m_post_completed(self->m_post_context);
         }
-        w->waiter.resume(); // w is gone after this
     }
 
 public:
@@ -505,9 +541,13 @@ private:
     nats_bus_options m_options;
     natsConnection* m_conn = nullptr;
     jsCtx* m_js = nullptr;
-    std::mutex m_mutex;                                           // guards m_publishes
+    std::mutex m_mutex; // guards m_publishes, m_completed, m_completion_posted
     std::unordered_map<natsMsg*, nats_publish_wait*> m_publishes; // awaiting their ack
-    std::mutex m_marks_mutex;                                     // guards m_marks' creation
+    std::vector<nats_publish_wait*> m_completed;                  // acknowledged, to resume
+    bool m_completion_posted = false; // post called, resume_completed not yet
+    void (*m_post_completed)(void*) = nullptr;
+    void* m_post_context = nullptr;
+    std::mutex m_marks_mutex; // guards m_marks' creation
     kvStore* m_marks = nullptr;
 };
 

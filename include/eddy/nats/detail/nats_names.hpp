@@ -19,13 +19,12 @@ namespace eddy::detail {
 // consumer, key-value key): letters, digits and '-' stay, every other byte becomes '_' and two
 // upper-case hex digits ("orders.DLQ" -> "orders_2EDLQ"). Injective, so distinct topics never
 // share a stream; the empty string is "_" (no other name maps to a lone '_').
-[[nodiscard]] inline std::string nats_token(std::string_view name) {
+inline void nats_append_token(std::string& out, std::string_view name) {
     if (name.empty()) {
-        return "_";
+        out += '_';
+        return;
     }
     static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(name.size());
     for (const char c : name) {
         const bool plain =
             (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
@@ -38,6 +37,12 @@ namespace eddy::detail {
             out += hex[u & 0xF];
         }
     }
+}
+
+[[nodiscard]] inline std::string nats_token(std::string_view name) {
+    std::string out;
+    out.reserve(name.size());
+    nats_append_token(out, name);
     return out;
 }
 
