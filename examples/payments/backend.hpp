@@ -42,6 +42,11 @@ struct solo_instance {
     eddy::task<void> release(std::string) { co_return; }
     eddy::task<std::vector<std::string>> take_over() { co_return std::vector<std::string>{}; }
     eddy::task<bool> lead(std::string) { co_return true; }
+    /// Brings the read model `v` up to date through projector `p`.
+    template <class Projector, class View>
+    eddy::task<void> project(Projector* p, View* v, std::string) {
+        (void)co_await p->catch_up(*v);
+    }
 };
 
 /// Everything in memory: gone when the process ends (tests, benchmarks).

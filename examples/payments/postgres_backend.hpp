@@ -7,6 +7,9 @@
 
 #include <chrono>      // std::chrono::milliseconds
 #include <cstdint>     // std::int64_t
+#include <map>         // std::map
+#include <memory>      // std::shared_ptr, std::make_shared
+#include <mutex>       // std::mutex, std::lock_guard
 #include <string>      // std::string
 #include <string_view> // std::string_view
 #include <utility>     // std::move
@@ -20,6 +23,7 @@
 #include <eddy/postgres/postgres_event_store.hpp>
 #include <eddy/postgres/postgres_idempotency_store.hpp>
 #include <eddy/postgres/postgres_inbox_store.hpp>
+#include <eddy/postgres/postgres_lease.hpp>
 #include <eddy/postgres/postgres_outbox_store.hpp>
 #include <eddy/postgres/postgres_saga_log.hpp>
 #include <eddy/postgres/postgres_storage.hpp>
@@ -82,20 +86,22 @@ private:
 };
 
 /// The instances of the system in the order service's schema (see solo_instance in
-/// backend.hpp): table `instance_leases` (an instance's lease `instance:<name>`, a role's
-/// `role:<role>`, each with its holder and the server time it ends) and `saga_owners` (the
-/// instance each running saga belongs to). Times are the server's, so the processes' clocks do
-/// not matter. An instance renews its lease every second; one that stops renewing for `ttl`
+/// backend.hpp): table `instance_leases` (an instance's lease `instance:<name>`, with its
+/// holder and the server time it ends) and `saga_owners` (the instance each running saga
+/// belongs to); a role's lease is an `eddy::postgres_lease` `role:<role>` (eddy's table
+/// `leases`) held under the instance's name. Times are the server's, so the processes' clocks
+/// do not matter. An instance renews its lease every second; one that stops renewing for `ttl`
 /// (killed, or frozen that long) has its sagas taken over by the first live instance that
 /// looks. Not fenced: an instance frozen for longer than `ttl` that wakes up runs on beside its
 /// successor until it renews (its saga steps are idempotent commands, so no effect doubles,
-/// but the saga's log interleaves two writers); instance names must be unique among live
-/// processes.
+/// but the saga's log interleaves two writers; the read model's units are fenced by the role's
+/// lease, see `project`); instance names must be unique among live processes.
 class postgres_instance {
 public:
     postgres_instance(eddy::postgres_storage storage, std::string name,
                       std::chrono::milliseconds ttl)
-        : m_storage(std::move(storage)), m_name(std::move(name)), m_ttl_ms(ttl.count()) {}
+        : m_storage(std::move(storage)), m_name(std::move(name)), m_ttl_ms(ttl.count()),
+          m_roles(std::make_shared<roles>()) {}
 
     eddy::task<void> join() {
         // Under a lock: concurrent CREATE TABLE IF NOT EXISTS of one name can fail.
@@ -112,6 +118,17 @@ public:
 
     /// Ends the instance's leases (its sagas have ended: none is left to take over).
     eddy::task<void> leave() {
+        std::vector<eddy::postgres_lease> held;
+        {
+            std::lock_guard lock(m_roles->mutex);
+            for (const auto& [role, lease] : m_roles->leases) {
+                held.push_back(lease);
+            }
+        }
+        for (const eddy::postgres_lease& lease : held) {
+            eddy::task<void> release = lease.release();
+            co_await std::move(release);
+        }
         std::vector<eddy::postgres_value> params{m_name}; // g++ 12: no braced list in co_await
         (void)co_await m_storage.execute("DELETE FROM instance_leases WHERE holder = $1",
                                          std::move(params));
@@ -153,9 +170,43 @@ public:
     }
 
     /// Takes or renews the lease of `role`: whether this instance holds it now.
-    eddy::task<bool> lead(std::string role) { return hold("role:" + std::move(role)); }
+    eddy::task<bool> lead(std::string role) { return role_lease(role).acquire_or_renew(); }
+
+    /// Brings the read model `v` up to date through projector `p` as the holder of `role`'s
+    /// lease (taken by `lead`), each event's unit fenced by it: an instance frozen past its
+    /// lease while another took the role over commits nothing more (its projector stops with
+    /// `eddy::lease_lost`, which ends this pass quietly; `lead` then tells it it lost the role).
+    template <class Projector, class View>
+    eddy::task<void> project(Projector* p, View* v, std::string role) {
+        const eddy::postgres_lease lease = role_lease(role);
+        auto fenced_view = eddy::fenced(*v, lease);
+        try {
+            (void)co_await p->catch_up(fenced_view);
+        } catch (const eddy::lease_lost&) {
+            // another instance leads now: its projector goes on from the checkpoint
+        }
+    }
 
 private:
+    // The leases of the roles this instance asked for (a handle: copies of the instance share
+    // them, and a task in flight keeps its lease's state).
+    struct roles {
+        std::mutex mutex;
+        std::map<std::string, eddy::postgres_lease> leases; // guarded by mutex
+    };
+
+    eddy::postgres_lease role_lease(const std::string& role) {
+        std::lock_guard lock(m_roles->mutex);
+        auto it = m_roles->leases.find(role);
+        if (it == m_roles->leases.end()) {
+            it = m_roles->leases
+                     .emplace(role, eddy::postgres_lease(m_storage, "role:" + role, m_name,
+                                                         std::chrono::milliseconds(m_ttl_ms)))
+                     .first;
+        }
+        return it->second;
+    }
+
     eddy::task<bool> hold(std::string lease) {
         std::vector<eddy::postgres_value> params{std::move(lease), m_name, m_ttl_ms};
         auto rows = co_await m_storage.query(
@@ -170,6 +221,7 @@ private:
     eddy::postgres_storage m_storage;
     std::string m_name;
     std::int64_t m_ttl_ms;
+    std::shared_ptr<roles> m_roles;
 };
 
 /// PostgreSQL schemas `<prefix><database>` (created when missing) on the server `conninfo`

@@ -633,7 +633,7 @@ eddy::task<void> project_when_leading(system<B, Bus>* sys) {
     for (;;) {
         const bool leading = co_await sys->instance.lead("order-projector");
         if (leading) {
-            (void)co_await sys->projector.catch_up(sys->view);
+            co_await sys->instance.project(&sys->projector, &sys->view, "order-projector");
         }
         co_await eddy::sleep_for(sys->pool, std::chrono::milliseconds(200));
     }

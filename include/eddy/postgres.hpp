@@ -2,11 +2,13 @@
 // via libpq; link eddy::postgres). Not part of eddy/eddy.hpp: adapters are opt-in.
 #pragma once
 
+#include <eddy/postgres/lease_lost.hpp>
 #include <eddy/postgres/postgres_checkpoint_store.hpp>
 #include <eddy/postgres/postgres_error.hpp>
 #include <eddy/postgres/postgres_event_store.hpp>
 #include <eddy/postgres/postgres_idempotency_store.hpp>
 #include <eddy/postgres/postgres_inbox_store.hpp>
+#include <eddy/postgres/postgres_lease.hpp>
 #include <eddy/postgres/postgres_options.hpp>
 #include <eddy/postgres/postgres_outbox_store.hpp>
 #include <eddy/postgres/postgres_row.hpp>

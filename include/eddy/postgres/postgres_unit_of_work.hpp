@@ -62,6 +62,15 @@ public:
         return is_append ? m_appends++ : m_appends;
     }
 
+    /// For stores: adds a check that runs first in the unit's transaction, before every write
+    /// added before or after it (a fence: `postgres_lease::fence`), so a failing check rolls
+    /// the unit back before any of its writes is sent. Checks added later run earlier.
+    /// Throws `eddy::error` when the unit belongs to another storage.
+    void add_check(const void* storage, std::unique_ptr<detail::pg_unit_op> op) {
+        check_owner(storage, "eddy::postgres: a unit of work of another postgres_storage");
+        m_ops.insert(m_ops.begin(), std::move(op));
+    }
+
     /// For the storage: takes the writes out.
     std::vector<std::unique_ptr<detail::pg_unit_op>> release(const void* storage,
                                                              std::size_t& appends) {

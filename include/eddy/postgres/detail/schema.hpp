@@ -51,7 +51,9 @@ inline std::string in_schema(const std::string& sql, const std::string& schema) 
 // since the epoch by the store's clock, so a fake clock can drive leases), the count of
 // published messages purged per outbox (stats' published count survives purges), inbox marks,
 // idempotency keys (response NULL = in progress), snapshots, and the saga log.
-inline constexpr std::array<const char*, 2> pg_migrations{
+// Migration 3: named leases (postgres_lease): holder ('' = released), fencing epoch (raised at
+// each new tenure), expiry in the server's time.
+inline constexpr std::array<const char*, 3> pg_migrations{
     R"sql(
 CREATE SEQUENCE {s}.positions AS bigint START 1;
 CREATE TABLE {s}.events (
@@ -171,6 +173,14 @@ CREATE TABLE {s}.saga_transitions (
     context  bytea,
     error    text    NOT NULL,
     PRIMARY KEY (saga_seq, n)
+);
+)sql",
+    R"sql(
+CREATE TABLE {s}.leases (
+    name       text        PRIMARY KEY,
+    holder     text        NOT NULL,
+    epoch      bigint      NOT NULL,
+    expires_at timestamptz NOT NULL
 );
 )sql",
 };
