@@ -7,7 +7,9 @@
 //   eddy (postgres_storage on a thread_pool(2)): 1 event per append from 1 and from 64
 //     concurrent coroutines, each appending to its own stream in a loop; the 64 with the
 //     default pool of 4 connections and with 16. vs_raw_1/txn of writers:64 is the issue's
-//     figure (its aim: at least 5).
+//     figure (its aim: at least 5). Plain appends are group-committed (those waiting while a
+//     commit runs share the next transaction); BM_eddy_append_as_unit makes each append a unit
+//     of work of its own (one transaction per append, the path plain appends took before).
 //   reads: read_stream of a 10,000-event stream (decoded envelopes) vs a raw SELECT loop (pages
 //     of 256, as eddy reads) that parses the same columns and each JSON payload (eddy's
 //     statement also joins the stream's row, for truncation and soft deletion).
@@ -235,16 +237,33 @@ void BM_raw_inserts(benchmark::State& state) {
     });
 }
 
+// One append of one event: plain (group commit) or as a unit of work of its own (one
+// transaction per append).
+eddy::task<eddy::append_result> append_one(store_type* store, std::string stream, int i,
+                                           bool unit) {
+    std::vector<eddy::proposed_event<events>> batch;
+    batch.emplace_back(item_added{sku, i});
+    if (!unit) {
+        eddy::task<eddy::append_result> append =
+            store->append(std::move(stream), eddy::expected_version::any(), std::move(batch));
+        co_return co_await std::move(append);
+    }
+    eddy::postgres_unit_of_work u = store->storage().begin();
+    const std::size_t slot =
+        store->append(u, std::move(stream), eddy::expected_version::any(), std::move(batch));
+    eddy::task<eddy::commit_result> commit = store->storage().commit(std::move(u));
+    const eddy::commit_result r = co_await std::move(commit);
+    co_return r.appends[slot];
+}
+
 // One writer: `count` appends of one event to its own stream, one after the other (each must
 // take the stream's next version).
-eddy::task<void> writer(store_type* store, eddy::thread_pool* pool, std::string stream, int count) {
+eddy::task<void> writer(store_type* store, eddy::thread_pool* pool, std::string stream, int count,
+                        bool unit) {
     co_await pool->schedule();
     std::uint64_t last = 0;
     for (int i = 0; i < count; ++i) {
-        std::vector<eddy::proposed_event<events>> batch;
-        batch.emplace_back(item_added{sku, i});
-        eddy::task<eddy::append_result> append =
-            store->append(stream, eddy::expected_version::any(), std::move(batch));
+        eddy::task<eddy::append_result> append = append_one(store, stream, i, unit);
         const eddy::append_result r = co_await std::move(append);
         if (i > 0 && r.stream_version != last + 1) {
             throw std::runtime_error("postgres_bench: stream " + stream + " got version " +
@@ -255,9 +274,10 @@ eddy::task<void> writer(store_type* store, eddy::thread_pool* pool, std::string 
     }
 }
 
-// `writers` coroutines appending concurrently, 8 appends each per iteration.
+// `writers` coroutines appending concurrently, 8 appends each per iteration: plain appends
+// (group commit) or (`unit`) each append a unit of work of its own.
 // Arguments: writers, connections of the storage's pool (4: the default).
-void BM_eddy_append(benchmark::State& state) {
+void eddy_append(benchmark::State& state, bool unit) {
     guarded(state, [&] {
         const auto writers = static_cast<int>(state.range(0));
         const auto connections = static_cast<std::size_t>(state.range(1));
@@ -265,14 +285,14 @@ void BM_eddy_append(benchmark::State& state) {
         baseline();
         eddy::thread_pool pool(2);
         store_type store(eddy::postgres_storage(conninfo, pool, options(connections)));
-        const std::string prefix =
-            "w" + std::to_string(writers) + "-" + std::to_string(connections) + "-";
+        const std::string prefix = std::string(unit ? "u" : "w") + std::to_string(writers) + "-" +
+                                   std::to_string(connections) + "-";
         const auto start = std::chrono::steady_clock::now();
         double n = 0;
         for (auto _ : state) {
             std::vector<eddy::task<void>> all;
             for (int i = 0; i < writers; ++i) {
-                all.push_back(writer(&store, &pool, prefix + std::to_string(i), per_writer));
+                all.push_back(writer(&store, &pool, prefix + std::to_string(i), per_writer, unit));
             }
             eddy::sync_wait(eddy::when_all(std::move(all)));
             n += writers * per_writer;
@@ -281,6 +301,9 @@ void BM_eddy_append(benchmark::State& state) {
         report(state, n, took.count());
     });
 }
+
+void BM_eddy_append(benchmark::State& state) { eddy_append(state, false); }
+void BM_eddy_append_as_unit(benchmark::State& state) { eddy_append(state, true); }
 
 constexpr int long_stream = 10000;
 constexpr int page_size = 256;
@@ -425,6 +448,12 @@ BENCHMARK(BM_eddy_append)
     ->Args({1, 4})
     ->Args({64, 4})
     ->Args({64, 16})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_eddy_append_as_unit)
+    ->ArgNames({"writers", "connections"})
+    ->Args({1, 4})
+    ->Args({64, 4})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

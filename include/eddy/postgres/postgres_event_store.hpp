@@ -24,6 +24,7 @@
 #include <eddy/json/json_codec.hpp>
 #include <eddy/postgres/detail/engine.hpp>
 #include <eddy/postgres/detail/event_rows.hpp>
+#include <eddy/postgres/detail/group_commit.hpp>
 #include <eddy/postgres/postgres_storage.hpp>
 #include <eddy/postgres/postgres_unit_of_work.hpp>
 #include <eddy/stream/stream.hpp>
@@ -36,7 +37,8 @@ namespace eddy {
 /// schema_version, recorded_at, correlation_id, causation_id, tenant, traceparent, headers as
 /// jsonb). UNIQUE (stream_id, stream_version) and UNIQUE event_id back the checks up.
 ///
-/// Lazy: `append` is a task; reads are streams (nothing happens before a pull).
+/// Lazy: `append` is a task (queued when awaited); reads are streams (nothing happens before a
+/// pull).
 /// Where the awaiter resumes: on the storage's scheduler (see `eddy::postgres_storage`);
 /// encoding runs on the caller's thread, decoding on the scheduler after each page.
 /// Semantics: those of `eddy::event_store` and `eddy::memory_event_store` (exact idempotency
@@ -44,6 +46,32 @@ namespace eddy {
 /// Appends to one stream are serialized by a lock on the stream's row (held until COMMIT), so
 /// expectations are checked against every committed append; appends to different streams run
 /// in parallel, on several connections and from several processes.
+///
+/// Group commit. Plain appends (`append(stream, expected, events)`; not those added to a unit
+/// of work) go through a queue of this store object, shared by its copies (other stores on the
+/// same storage have queues of their own; a batch never spans stores, units or processes). An
+/// append that finds no commit of the queue running starts one at once: a lone appender waits
+/// for nothing (no timer gathers batches). Appends arriving while it runs wait, and the next
+/// commit takes all those waiting, in arrival order, up to 256 events or 1 MiB (an append
+/// re-using an event id of an earlier one waits for the next batch), into one transaction of a
+/// constant number of statements: it locks (creating) the batch's streams in one statement, in
+/// byte order of their ids (batches of any process cannot deadlock with each other, nor with
+/// units appending to one stream), reads the stored events of the batch's explicit ids in one,
+/// decides each append in order, then one statement takes the positions of all its events (one
+/// allocation, as a unit's: the rules below hold), sends one NOTIFY, inserts the events and
+/// sets the streams' new versions; then COMMIT (with BEGIN, 4 statements, 5 with explicit
+/// ids). A lone append (none other waiting) is committed as a unit with that append would be,
+/// statement for statement. Each append still gets its own result (its
+/// version and positions; appends to one stream in a batch behave exactly as if run one after
+/// the other in arrival order) or its own error: a failing expectation or a duplicate event id
+/// fails only that append (nothing of it is written, a stream only it named is not created);
+/// when a statement of the batch fails with a server error (an id inserted meanwhile by another
+/// transaction, a deadlock with a unit locking several streams in another order, text that is
+/// not valid UTF-8), the batch's appends are committed again one by one, each in a transaction
+/// of its own; a lost connection fails every append of the batch with that error (none of them
+/// is written; during COMMIT itself the outcome is unknown, as for any commit). An append's
+/// task completes once its transaction has committed (its events are as durable as the
+/// server makes a commit), and resumes on the storage's scheduler, each append's separately.
 ///
 /// Global order, the choice and its cost. Concurrent transactions commit out of the order of
 /// the positions they took, so a reader doing `position > last` would pass a position whose
@@ -81,7 +109,8 @@ namespace eddy {
 /// commits of other processes by LISTEN/NOTIFY (NOTIFY is sent in the appending transaction),
 /// and it re-reads every `postgres_options::poll_interval` as a fallback.
 /// Cancellation: a `subscribe_all` pull waiting for new events ends with
-/// `eddy::operation_cancelled` when the puller's stop token is stopped.
+/// `eddy::operation_cancelled` when the puller's stop token is stopped. Appends do not observe
+/// stop tokens (a queued append is committed with its batch).
 /// Errors: `eddy::concurrency_conflict`, `eddy::duplicate_event_id` (nothing written);
 /// `eddy::postgres_error` for server and connection failures (a read or subscription whose
 /// connection is lost throws it from the pull, and the stream ends: a consumer resumes from its
@@ -89,7 +118,8 @@ namespace eddy {
 /// `eddy::decode_error` from a read of a row the codec cannot decode (naming stream and
 /// position); an `eddy::error` for a unit of another storage.
 /// Lifetime: streams and tasks share the storage, so they may outlive the store object; the
-/// scheduler given to the storage must outlive them all.
+/// scheduler given to the storage must outlive them all (and the queue's commits, which end
+/// once no append waits).
 /// Thread-safety: every member may be called from any thread concurrently.
 ///
 ///     eddy::postgres_storage db(conninfo, pool);
@@ -112,7 +142,8 @@ public:
 
     [[nodiscard]] task<append_result> append(std::string stream_id, expected_version expected,
                                              std::vector<proposed_event<Events>> batch) {
-        return append_alone(m_storage, m_codec, std::move(stream_id), expected, std::move(batch));
+        return append_alone(m_storage, m_group, m_codec, std::move(stream_id), expected,
+                            std::move(batch));
     }
 
     /// Adds the append to `unit` (encoded now; checked and written when the unit commits, with
@@ -161,6 +192,7 @@ private:
     static constexpr std::int64_t page_size = 256;
     using engine_ptr = std::shared_ptr<detail::pg_engine>;
     using codec_ptr = std::shared_ptr<const Codec>;
+    using group_ptr = std::shared_ptr<detail::pg_group_queue>;
 
     static std::vector<detail::pg_encoded_proposed> encode(const Codec& codec,
                                                            std::vector<proposed_event<Events>> b) {
@@ -184,14 +216,18 @@ private:
         return raw->slot;
     }
 
-    static task<append_result> append_alone(postgres_storage storage, codec_ptr codec,
-                                            std::string stream_id, expected_version expected,
+    // Through the store's queue (see the class's comment): checked, encoded, then committed
+    // in the next batch.
+    static task<append_result> append_alone(postgres_storage storage, group_ptr group,
+                                            codec_ptr codec, std::string stream_id,
+                                            expected_version expected,
                                             std::vector<proposed_event<Events>> batch) {
-        postgres_unit_of_work unit = storage.begin();
-        const std::size_t slot =
-            add_append(unit, storage, *codec, std::move(stream_id), expected, std::move(batch));
-        commit_result r = co_await storage.commit(std::move(unit));
-        co_return r.appends[slot];
+        detail::pg_group_member me(std::move(stream_id), expected,
+                                   encode(*codec, std::move(batch)));
+        detail::pg_check_repeated_ids(me.stream_id, me.batch);
+        task<append_result> append =
+            detail::pg_group_append(storage.engine(), std::move(group), &me);
+        co_return co_await std::move(append);
     }
 
     static task<void> commit_one(postgres_storage storage, std::unique_ptr<detail::pg_unit_op> op) {
@@ -304,6 +340,7 @@ private:
 
     postgres_storage m_storage;
     codec_ptr m_codec;
+    group_ptr m_group = std::make_shared<detail::pg_group_queue>();
 };
 
 } // namespace eddy

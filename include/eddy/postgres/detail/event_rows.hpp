@@ -1,5 +1,6 @@
 // eddy/postgres/detail/event_rows.hpp - the event tables' SQL on encoded events (no template):
-// the append, delete and metadata writes of a unit, and the paged reads with their parsing.
+// the append, delete and metadata writes of a unit (with the idempotency checks and staging
+// that group commit shares, see group_commit.hpp), and the paged reads with their parsing.
 #pragma once
 
 #include <algorithm> // std::sort, std::adjacent_find
@@ -136,6 +137,138 @@ inline pg_event_page pg_event_page_of(const pg_rows& r) {
     return page;
 }
 
+// An event of the events table found by its id (what an idempotent re-append compares).
+struct pg_stored_event {
+    std::uint64_t position, version, batch_first, batch_last;
+    std::string stream_id, type_name, payload;
+    std::uint32_t schema_version;
+};
+
+// The lookup of stored events by id: one parameter, a uuid[] literal (see pg_uuid_array).
+inline constexpr const char* pg_find_events_sql =
+    "SELECT event_id::text, position, stream_version, batch_first, batch_last, stream_id, "
+    "type_name, payload, schema_version FROM {s}.events WHERE event_id = ANY($1::uuid[])";
+
+// The rows of pg_find_events_sql by id.
+inline std::map<uuid, pg_stored_event> pg_stored_events_of(const pg_rows& rows) {
+    std::map<uuid, pg_stored_event> found;
+    for (int i = 0; i < rows.size(); ++i) {
+        found.emplace(uuid::parse(rows.text(i, 0)).value_or(uuid{}),
+                      pg_stored_event{rows.u64(i, 1), rows.u64(i, 2), rows.u64(i, 3),
+                                      rows.u64(i, 4), rows.text(i, 5), rows.text(i, 6),
+                                      rows.bytes(i, 7),
+                                      static_cast<std::uint32_t>(rows.u64(i, 8))});
+    }
+    return found;
+}
+
+// The explicit (non-nil) ids of `batch` as a uuid[] literal ("{}" when none).
+inline std::string pg_uuid_array(const std::vector<pg_encoded_proposed>& batch) {
+    std::string ids = "{";
+    for (const pg_encoded_proposed& p : batch) {
+        if (!p.id.is_nil()) {
+            ids += (ids.size() > 1 ? "," : "") + p.id.to_string();
+        }
+    }
+    return ids + "}";
+}
+
+// An id given twice in one append can't be one exact re-append.
+inline void pg_check_repeated_ids(const std::string& stream_id,
+                                  const std::vector<pg_encoded_proposed>& batch) {
+    std::vector<uuid> ids;
+    for (const pg_encoded_proposed& p : batch) {
+        if (!p.id.is_nil()) {
+            ids.push_back(p.id);
+        }
+    }
+    std::sort(ids.begin(), ids.end());
+    const auto twice = std::adjacent_find(ids.begin(), ids.end());
+    if (twice != ids.end()) {
+        throw duplicate_event_id(*twice, stream_id, duplicate_event_id::reason::repeated,
+                                 "the id appears twice in the batch or unit of work");
+    }
+}
+
+// True when `batch` re-appends a stored batch exactly (`r` is then the original result); false
+// when none of its ids is stored; duplicate_event_id otherwise (the memory store's rules;
+// payloads compare by their encoded bytes). `found`: the stored events of `batch`'s ids only.
+inline bool pg_stored_batch(const std::string& stream_id,
+                            const std::vector<pg_encoded_proposed>& batch,
+                            const std::map<uuid, pg_stored_event>& found, append_result& r) {
+    if (found.empty()) {
+        return false;
+    }
+    const uuid* known = nullptr;
+    for (const pg_encoded_proposed& p : batch) {
+        if (found.count(p.id) != 0) {
+            known = &p.id;
+            break;
+        }
+    }
+    if (found.size() != batch.size()) {
+        throw duplicate_event_id(
+            *known, stream_id, duplicate_event_id::reason::partial_overlap,
+            "already stored, but " + std::to_string(batch.size() - found.size()) + " of the " +
+                std::to_string(batch.size()) + " events of the batch are not (a partial overlap)");
+    }
+    const std::uint64_t first = found.at(batch.front().id).position;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const pg_encoded_proposed& p = batch[i];
+        const pg_stored_event& old = found.at(p.id);
+        const std::string where = " (stored at position " + std::to_string(old.position) +
+                                  " of stream '" + old.stream_id + "')";
+        if (old.stream_id != stream_id) {
+            throw duplicate_event_id(p.id, stream_id, duplicate_event_id::reason::different_stream,
+                                     "already stored in another stream" + where);
+        }
+        if (old.type_name != p.event.type_name || old.schema_version != p.event.schema_version) {
+            throw duplicate_event_id(p.id, stream_id, duplicate_event_id::reason::different_type,
+                                     "already stored as a '" + old.type_name + "' v" +
+                                         std::to_string(old.schema_version) + where);
+        }
+        if (old.payload != p.event.bytes) {
+            throw duplicate_event_id(p.id, stream_id, duplicate_event_id::reason::different_payload,
+                                     "already stored with a different payload" + where);
+        }
+        if (old.position != first + i || old.batch_first != first ||
+            old.batch_last != first + batch.size() - 1) {
+            throw duplicate_event_id(p.id, stream_id, duplicate_event_id::reason::different_batch,
+                                     "already stored, but the batch is not one whole earlier "
+                                     "append in the same order" +
+                                         where);
+        }
+    }
+    const pg_stored_event& last = found.at(batch.back().id);
+    r = append_result{last.version, first, last.position};
+    return true;
+}
+
+// Stages the events of an append whose stream is at `version`: versions version + 1.., ids
+// assigned to the nil ones (in commit order); their positions are taken at the end of the unit.
+inline void pg_stage_events(pg_tx* tx, const std::string& stream_id, std::uint64_t version,
+                            const std::vector<pg_encoded_proposed>& batch) {
+    const std::size_t offset = tx->events.size();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const pg_encoded_proposed& p = batch[i];
+        pg_tx::staged_event ev;
+        ev.stream_id = stream_id;
+        ev.stream_version = version + i + 1;
+        ev.id = p.id.is_nil() ? tx->engine->next_id() : p.id;
+        ev.type_name = p.event.type_name;
+        ev.schema_version = p.event.schema_version;
+        ev.payload = p.event.bytes;
+        ev.correlation_id = p.metadata.correlation_id;
+        ev.causation_id = p.metadata.causation_id;
+        ev.tenant = p.metadata.tenant;
+        ev.traceparent = p.metadata.traceparent;
+        ev.headers = pg_encode_headers(p.metadata.headers);
+        ev.batch_offset = offset;
+        ev.batch_size = batch.size();
+        tx->events.push_back(std::move(ev));
+    }
+}
+
 // An append inside a unit: locks the stream's row (creating it), checks idempotency and the
 // expected version, sets the stream's new version and stages the events (their positions are
 // taken at the end of the unit).
@@ -151,89 +284,8 @@ struct pg_append_op final : pg_unit_op {
     std::size_t slot = 0;
 
 private:
-    struct stored {
-        std::uint64_t position, version, batch_first, batch_last;
-        std::string stream_id, type_name, payload;
-        std::uint32_t schema_version;
-    };
-
-    // An id given twice in one append can't be one exact re-append.
-    static void check_repeated_ids(const pg_append_op& op) {
-        std::vector<uuid> ids;
-        for (const pg_encoded_proposed& p : op.batch) {
-            if (!p.id.is_nil()) {
-                ids.push_back(p.id);
-            }
-        }
-        std::sort(ids.begin(), ids.end());
-        const auto twice = std::adjacent_find(ids.begin(), ids.end());
-        if (twice != ids.end()) {
-            throw duplicate_event_id(*twice, op.stream_id, duplicate_event_id::reason::repeated,
-                                     "the id appears twice in the batch or unit of work");
-        }
-    }
-
-    // True when the batch re-appends a stored batch exactly (`r` is then the original result);
-    // false when none of its ids is stored; duplicate_event_id otherwise (the memory store's
-    // rules; payloads compare by their encoded bytes).
-    static bool stored_batch(const pg_append_op& op, const std::map<uuid, stored>& found,
-                             append_result& r) {
-        if (found.empty()) {
-            return false;
-        }
-        const uuid* known = nullptr;
-        for (const pg_encoded_proposed& p : op.batch) {
-            if (found.count(p.id) != 0) {
-                known = &p.id;
-                break;
-            }
-        }
-        if (found.size() != op.batch.size()) {
-            throw duplicate_event_id(
-                *known, op.stream_id, duplicate_event_id::reason::partial_overlap,
-                "already stored, but " + std::to_string(op.batch.size() - found.size()) +
-                    " of the " + std::to_string(op.batch.size()) +
-                    " events of the batch are not (a partial overlap)");
-        }
-        const std::uint64_t first = found.at(op.batch.front().id).position;
-        for (std::size_t i = 0; i < op.batch.size(); ++i) {
-            const pg_encoded_proposed& p = op.batch[i];
-            const stored& old = found.at(p.id);
-            const std::string where = " (stored at position " + std::to_string(old.position) +
-                                      " of stream '" + old.stream_id + "')";
-            if (old.stream_id != op.stream_id) {
-                throw duplicate_event_id(p.id, op.stream_id,
-                                         duplicate_event_id::reason::different_stream,
-                                         "already stored in another stream" + where);
-            }
-            if (old.type_name != p.event.type_name ||
-                old.schema_version != p.event.schema_version) {
-                throw duplicate_event_id(p.id, op.stream_id,
-                                         duplicate_event_id::reason::different_type,
-                                         "already stored as a '" + old.type_name + "' v" +
-                                             std::to_string(old.schema_version) + where);
-            }
-            if (old.payload != p.event.bytes) {
-                throw duplicate_event_id(p.id, op.stream_id,
-                                         duplicate_event_id::reason::different_payload,
-                                         "already stored with a different payload" + where);
-            }
-            if (old.position != first + i || old.batch_first != first ||
-                old.batch_last != first + op.batch.size() - 1) {
-                throw duplicate_event_id(p.id, op.stream_id,
-                                         duplicate_event_id::reason::different_batch,
-                                         "already stored, but the batch is not one whole "
-                                         "earlier append in the same order" +
-                                             where);
-            }
-        }
-        const stored& last = found.at(op.batch.back().id);
-        r = append_result{last.version, first, last.position};
-        return true;
-    }
-
     static task<void> append(pg_append_op* op, pg_tx* tx) {
-        check_repeated_ids(*op);
+        pg_check_repeated_ids(op->stream_id, op->batch);
         const pg_engine& e = *tx->engine;
         // Locks the stream's row until COMMIT: appends to one stream are serialized here, so
         // the version check below sees every committed append before it.
@@ -246,30 +298,14 @@ private:
         const std::uint64_t version = stream.u64(0, 0);
         const std::uint64_t actual = stream.boolean(0, 1) ? 0 : version;
 
-        std::string ids = "{";
-        for (const pg_encoded_proposed& p : op->batch) {
-            if (!p.id.is_nil()) {
-                ids += (ids.size() > 1 ? "," : "") + p.id.to_string();
-            }
-        }
-        ids += "}";
+        std::string ids = pg_uuid_array(op->batch);
         if (ids.size() > 2) {
-            pg_query_awaiter find = tx->lease->prepared(
-                e.cached_sql(
-                    "SELECT event_id::text, position, stream_version, batch_first, batch_last, "
-                    "stream_id, type_name, payload, schema_version FROM {s}.events "
-                    "WHERE event_id = ANY($1::uuid[])"),
-                pg_params().text(ids));
+            pg_query_awaiter find =
+                tx->lease->prepared(e.cached_sql(pg_find_events_sql), pg_params().text(ids));
             const pg_rows rows = co_await find;
-            std::map<uuid, stored> found;
-            for (int i = 0; i < rows.size(); ++i) {
-                found.emplace(uuid::parse(rows.text(i, 0)).value_or(uuid{}),
-                              stored{rows.u64(i, 1), rows.u64(i, 2), rows.u64(i, 3), rows.u64(i, 4),
-                                     rows.text(i, 5), rows.text(i, 6), rows.bytes(i, 7),
-                                     static_cast<std::uint32_t>(rows.u64(i, 8))});
-            }
+            const std::map<uuid, pg_stored_event> found = pg_stored_events_of(rows);
             append_result r;
-            if (stored_batch(*op, found, r)) {
+            if (pg_stored_batch(op->stream_id, op->batch, found, r)) {
                 tx->result->appends[op->slot] = r;
                 co_return;
             }
@@ -282,24 +318,7 @@ private:
             tx->appends.push_back(pg_tx::pending_append{op->slot, actual, offset, 0});
             co_return;
         }
-        for (std::size_t i = 0; i < op->batch.size(); ++i) {
-            pg_encoded_proposed& p = op->batch[i];
-            pg_tx::staged_event ev;
-            ev.stream_id = op->stream_id;
-            ev.stream_version = version + i + 1;
-            ev.id = p.id.is_nil() ? tx->engine->next_id() : p.id;
-            ev.type_name = p.event.type_name;
-            ev.schema_version = p.event.schema_version;
-            ev.payload = p.event.bytes;
-            ev.correlation_id = p.metadata.correlation_id;
-            ev.causation_id = p.metadata.causation_id;
-            ev.tenant = p.metadata.tenant;
-            ev.traceparent = p.metadata.traceparent;
-            ev.headers = pg_encode_headers(p.metadata.headers);
-            ev.batch_offset = offset;
-            ev.batch_size = op->batch.size();
-            tx->events.push_back(std::move(ev));
-        }
+        pg_stage_events(tx, op->stream_id, version, op->batch);
         const std::uint64_t new_version = version + op->batch.size();
         pg_query_awaiter update = tx->lease->prepared(
             e.cached_sql(
