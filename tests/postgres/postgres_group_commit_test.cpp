@@ -225,6 +225,66 @@ TEST_CASE("postgres group commit: appends queued behind a commit are committed i
                   f.table("events") + " WHERE stream_id IN ('q-0', 'q-1')") == "3-4,3-4,5-6,5-6");
 }
 
+TEST_CASE("postgres group commit: the event stores of one storage share its queue: their "
+          "appends queued behind a commit share one transaction",
+          "[postgres][postgres_event_store][group_commit]") {
+    eddy::inline_scheduler s;
+    fixture f(s);
+    store_type other(f.store.storage()); // another store object, not a copy
+    gate g(f.schema.name(), "gate");
+    std::vector<eddy::task<outcome>> all;
+    all.push_back(attempt(&f.store, gate_append()));
+    for (int i = 0; i < 6; ++i) {
+        request r{"t-" + std::to_string(i), eddy::expected_version::no_stream(), {added("t", i)}};
+        all.push_back(attempt(i % 2 == 0 ? &other : &f.store, std::move(r)));
+    }
+    auto [got, opened] =
+        eddy::sync_wait(eddy::when_all(eddy::when_all(std::move(all)), open_gate(&g)));
+    REQUIRE(got[0].result == eddy::append_result{2, 2, 2});
+    for (std::size_t i = 1; i < got.size(); ++i) {
+        CAPTURE(i, got[i].message);
+        REQUIRE(got[i].result == eddy::append_result{1, 2 + i, 2 + i});
+    }
+    // One transaction for the six appends of the two stores (a queue per store object: 2).
+    REQUIRE(f.transactions("t-%") == "1");
+}
+
+TEST_CASE("postgres group commit: a batch keeps every byte of its stream ids, metadata and "
+          "payloads (quotes, backslashes, braces, commas, NULL, non-ASCII, empty strings)",
+          "[postgres][postgres_event_store][group_commit]") {
+    eddy::inline_scheduler s;
+    fixture f(s);
+    const std::vector<std::string> odd{
+        "q\"uote", "back\\slash", "{brace,comma}", "NULL", "\xc3\xbcn\xc3\xaf \xe2\x9c\x93",
+        " spaced "};
+    auto proposal = [&odd](std::size_t i) {
+        eddy::event_metadata md;
+        md.correlation_id = odd[i];
+        md.causation_id = odd[(i + 1) % odd.size()];
+        md.tenant = i % 2 == 0 ? "" : odd[(i + 2) % odd.size()];
+        md.traceparent = odd[(i + 3) % odd.size()];
+        md.headers.set(odd[(i + 4) % odd.size()], odd[(i + 5) % odd.size()]);
+        return proposed(eddy::test::es::item_added{odd[i] + "\\\"{}", static_cast<int>(i)}, md);
+    };
+    gate g(f.schema.name(), "gate");
+    std::vector<request> queued;
+    for (std::size_t i = 0; i < odd.size(); ++i) {
+        queued.push_back({odd[i], eddy::expected_version::no_stream(), {proposal(i)}});
+    }
+    std::vector<outcome> got = behind_gate(f.store, g, gate_append(), std::move(queued));
+    for (std::size_t i = 0; i < odd.size(); ++i) {
+        CAPTURE(i, got[i].message);
+        REQUIRE(got[i].result == eddy::append_result{1, 3 + i, 3 + i});
+        const std::vector<envelope> read = eddy::test::es::read_stream(f.store, odd[i]);
+        REQUIRE(read.size() == 1);
+        const proposed want = proposal(i);
+        REQUIRE(read[0].stream_id == odd[i]);
+        REQUIRE(read[0].metadata == want.metadata);
+        REQUIRE(read[0].payload == want.payload);
+    }
+    REQUIRE(f.transactions("%") == "3"); // the fixture's append, the gate's, the batch
+}
+
 TEST_CASE("postgres group commit: a batch stops at 256 events; an append over it goes alone",
           "[postgres][postgres_event_store][group_commit]") {
     eddy::inline_scheduler s;

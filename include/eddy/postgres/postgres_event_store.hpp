@@ -48,8 +48,9 @@ namespace eddy {
 /// in parallel, on several connections and from several processes.
 ///
 /// Group commit. Plain appends (`append(stream, expected, events)`; not those added to a unit
-/// of work) go through a queue of this store object, shared by its copies (other stores on the
-/// same storage have queues of their own; a batch never spans stores, units or processes). An
+/// of work) go through one queue of the storage, shared by every event store on it (whatever
+/// its events type or codec: a batch spans the storage's plain appends, never units or other
+/// storages and processes). An
 /// append that finds no commit of the queue running starts one at once: a lone appender waits
 /// for nothing (no timer gathers batches). Appends arriving while it runs wait, and the next
 /// commit takes all those waiting, in arrival order, up to 256 events or 1 MiB (an append
@@ -216,7 +217,7 @@ private:
         return raw->slot;
     }
 
-    // Through the store's queue (see the class's comment): checked, encoded, then committed
+    // Through the storage's queue (see the class's comment): checked, encoded, then committed
     // in the next batch.
     static task<append_result> append_alone(postgres_storage storage, group_ptr group,
                                             codec_ptr codec, std::string stream_id,
@@ -340,7 +341,7 @@ private:
 
     postgres_storage m_storage;
     codec_ptr m_codec;
-    group_ptr m_group = std::make_shared<detail::pg_group_queue>();
+    group_ptr m_group = m_storage.engine()->template shared_state<detail::pg_group_queue>();
 };
 
 } // namespace eddy

@@ -209,6 +209,17 @@ public:
     }
     // Back onto the storage's scheduler (after a statement resumed on the I/O thread).
     [[nodiscard]] task<void> hop() const { return m_hop(); }
+    // The storage's one T (default-constructed at the first call), shared by every object on
+    // the storage that asks for it (the event stores' group-commit queue).
+    template <class T>
+    [[nodiscard]] std::shared_ptr<T> shared_state() {
+        std::lock_guard lock(m_shared_mutex);
+        std::shared_ptr<void>& slot = m_shared[&shared_state_key<T>];
+        if (!slot) {
+            slot = std::make_shared<T>();
+        }
+        return std::static_pointer_cast<T>(slot);
+    }
 
     // One statement on a connection of the pool (no transaction), then the hop.
     // `subscription`: a read of a live subscription (a commit waits for it; see commit).
@@ -321,6 +332,11 @@ private:
     std::shared_ptr<pg_outbox_listeners> m_outbox;
     mutable std::mutex m_cached_mutex;
     mutable std::map<const char*, std::string> m_cached; // guarded by m_cached_mutex
+    // One slot per type (keyed by the address of its shared_state_key).
+    template <class T>
+    static constexpr char shared_state_key = 0;
+    std::mutex m_shared_mutex;
+    std::map<const void*, std::shared_ptr<void>> m_shared; // guarded by m_shared_mutex
     // Declared last: destroyed first, so the I/O thread ends before what it uses.
     std::unique_ptr<pg_loop> m_loop;
 };

@@ -1,12 +1,13 @@
-// eddy/postgres/detail/group_commit.hpp - group commit of a postgres_event_store's plain appends:
-// those that arrive while one of its commits runs wait in a queue, and the next commit takes
-// them all (in order, up to a bound) into one transaction of set-based statements.
+// eddy/postgres/detail/group_commit.hpp - group commit of the plain appends of a storage's event
+// stores: those that arrive while one of its commits runs wait in the storage's queue
+// (pg_engine::shared_state), and the next commit takes them all (in order, up to a bound) into
+// one transaction of set-based statements.
 #pragma once
 
 #include <algorithm> // std::sort, std::unique, std::max
 #include <coroutine> // std::coroutine_handle, std::suspend_always, std::noop_coroutine
 #include <cstddef>   // std::size_t
-#include <cstdint>   // std::uint64_t, std::int64_t
+#include <cstdint>   // std::uint64_t, std::int64_t, std::uint32_t
 #include <deque>     // std::deque
 #include <exception> // std::exception_ptr, std::rethrow_exception, std::terminate
 #include <map>       // std::map
@@ -52,9 +53,9 @@ struct pg_group_member {
     bool hop = true; // false: resumed on the scheduler by a runner that has ended
 };
 
-// The queue of a store's plain appends. `running`: a runner (pg_group_run) is committing
-// them; it takes the next batch once the last one's appends are completed, and stops when it
-// finds the queue empty.
+// The queue of a storage's plain appends (one per storage, whatever the store). `running`: a runner
+// (pg_group_run) is committing them; it takes the next batch once the last one's appends are
+// completed, and stops when it finds the queue empty.
 struct pg_group_queue {
     // A batch's bounds (one statement stays bounded; a larger single append goes alone).
     static constexpr std::size_t max_events = 256;
@@ -114,36 +115,81 @@ private:
     pg_group_member* m_member;
 };
 
-// A text[] literal of `items` (each quoted; quotes and backslashes escaped).
-inline std::string pg_text_array(const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        out += i == 0 ? "\"" : ",\"";
-        for (const char c : items[i]) {
-            if (c == '"' || c == '\\') {
-                out += '\\';
-            }
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
+// A one-dimensional array in PostgreSQL's binary format (what array_recv reads), sent as a
+// binary parameter: the server copies its elements instead of parsing an array literal (and
+// decoding a bytea's hex form), the largest part of a batch's parsing. Text elements are
+// still checked to be valid in the server's encoding.
+class pg_binary_array {
+public:
+    // Element types (pg_type OIDs).
+    static constexpr std::uint32_t bytea_oid = 17, int8_oid = 20, int4_oid = 23, text_oid = 25,
+                                   uuid_oid = 2950;
 
-// A bytea[] element: the hex form, quoted (its backslash escaped for the array's syntax).
-inline void pg_append_bytea_element(std::string& out, const std::string& bytes) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out += "\"\\\\x";
-    for (const char c : bytes) {
-        const auto b = static_cast<unsigned char>(c);
-        out += hex[b >> 4];
-        out += hex[b & 0xF];
+    explicit pg_binary_array(std::uint32_t element_oid) : m_oid(element_oid) {}
+
+    // A text or bytea element (as is).
+    pg_binary_array& raw(const std::string& v) {
+        put32(m_body, static_cast<std::uint32_t>(v.size()));
+        m_body += v;
+        ++m_count;
+        return *this;
     }
-    out += '"';
+    pg_binary_array& int8(std::uint64_t v) {
+        put32(m_body, 8);
+        put32(m_body, static_cast<std::uint32_t>(v >> 32));
+        put32(m_body, static_cast<std::uint32_t>(v));
+        ++m_count;
+        return *this;
+    }
+    pg_binary_array& int4(std::uint32_t v) {
+        put32(m_body, 4);
+        put32(m_body, v);
+        ++m_count;
+        return *this;
+    }
+    pg_binary_array& id(const uuid& v) {
+        put32(m_body, 16);
+        m_body.append(reinterpret_cast<const char*>(v.bytes.data()), v.bytes.size());
+        ++m_count;
+        return *this;
+    }
+    // The array: dimensions (none when empty), no nulls, the element type, the elements.
+    [[nodiscard]] std::string bytes() const {
+        std::string out;
+        put32(out, m_count == 0 ? 0 : 1);
+        put32(out, 0);
+        put32(out, m_oid);
+        if (m_count != 0) {
+            put32(out, static_cast<std::uint32_t>(m_count));
+            put32(out, 1); // lower bound
+        }
+        return out + m_body;
+    }
+
+private:
+    static void put32(std::string& out, std::uint32_t v) {
+        out += static_cast<char>(v >> 24);
+        out += static_cast<char>((v >> 16) & 0xFF);
+        out += static_cast<char>((v >> 8) & 0xFF);
+        out += static_cast<char>(v & 0xFF);
+    }
+
+    std::uint32_t m_oid;
+    std::size_t m_count = 0;
+    std::string m_body;
+};
+
+// A text[] of `items` in binary.
+inline std::string pg_text_array(const std::vector<std::string>& items) {
+    pg_binary_array a(pg_binary_array::text_oid);
+    for (const std::string& item : items) {
+        a.raw(item);
+    }
+    return a.bytes();
 }
 
 // One batch: its members, what was decided for each, and the arrays of its events' columns
-// (text literals of arrays, one element per event, for one prepared insert of any size).
+// (binary arrays, one element per event, for one prepared insert of any size).
 struct pg_group_plan {
     explicit pg_group_plan(std::vector<pg_group_member*> m)
         : members(std::move(m)), errors(members.size()), results(members.size()) {}
@@ -167,10 +213,14 @@ struct pg_group_plan {
     std::vector<std::optional<append_result>> results; // known at once (a re-append)
     std::vector<accepted> pending;                     // results once positions are known
     std::size_t events = 0;
-    std::vector<std::string> streams, types, correlations, causations, tenants, traceparents,
-        headers;
-    std::string versions = "{", ids = "{", schema_versions = "{", payloads = "{", batch_first = "{",
-                batch_last = "{";
+    // The columns of its events (in binary: see pg_binary_array).
+    pg_binary_array streams{pg_binary_array::text_oid}, versions{pg_binary_array::int8_oid},
+        ids{pg_binary_array::uuid_oid}, types{pg_binary_array::text_oid},
+        schema_versions{pg_binary_array::int4_oid}, correlations{pg_binary_array::text_oid},
+        causations{pg_binary_array::text_oid}, tenants{pg_binary_array::text_oid},
+        traceparents{pg_binary_array::text_oid}, headers{pg_binary_array::text_oid},
+        payloads{pg_binary_array::bytea_oid}, batch_first{pg_binary_array::int8_oid},
+        batch_last{pg_binary_array::int8_oid};
 
     // Member k against its stream as the batch's earlier members left it (pg_append_op's
     // checks, in its order: an exact re-append, then the expected version).
@@ -206,21 +256,19 @@ struct pg_group_plan {
         }
         for (std::size_t i = 0; i < m.batch.size(); ++i) {
             const pg_encoded_proposed& p = m.batch[i];
-            const char* comma = events + i == 0 ? "" : ",";
-            streams.push_back(m.stream_id);
-            versions += comma + std::to_string(st.version + i + 1);
-            ids += comma + (p.id.is_nil() ? e.next_id() : p.id).to_string();
-            types.push_back(p.event.type_name);
-            schema_versions += comma + std::to_string(p.event.schema_version);
-            correlations.push_back(p.metadata.correlation_id);
-            causations.push_back(p.metadata.causation_id);
-            tenants.push_back(p.metadata.tenant);
-            traceparents.push_back(p.metadata.traceparent);
-            headers.push_back(pg_encode_headers(p.metadata.headers));
-            payloads += comma;
-            pg_append_bytea_element(payloads, p.event.bytes);
-            batch_first += comma + std::to_string(events);
-            batch_last += comma + std::to_string(events + m.batch.size() - 1);
+            streams.raw(m.stream_id);
+            versions.int8(st.version + i + 1);
+            ids.id(p.id.is_nil() ? e.next_id() : p.id);
+            types.raw(p.event.type_name);
+            schema_versions.int4(p.event.schema_version);
+            correlations.raw(p.metadata.correlation_id);
+            causations.raw(p.metadata.causation_id);
+            tenants.raw(p.metadata.tenant);
+            traceparents.raw(p.metadata.traceparent);
+            headers.raw(pg_encode_headers(p.metadata.headers));
+            payloads.raw(p.event.bytes);
+            batch_first.int8(events);
+            batch_last.int8(events + m.batch.size() - 1);
         }
         st.version += m.batch.size();
         st.deleted = false;
@@ -260,7 +308,7 @@ inline task<void> pg_group_write(pg_engine* e, const pg_lease* lease, pg_group_p
                       "ON CONFLICT (stream_id) DO UPDATE SET version = {s}.streams.version "
                       "RETURNING stream_id, version, deleted, deleted_before, "
                       "truncate_before, max_count"),
-        pg_params().text(pg_text_array(ids)));
+        pg_params().bytes(pg_text_array(ids)));
     const pg_rows locked = co_await lock;
     std::map<std::string, pg_group_plan::stream_state> streams;
     for (int i = 0; i < locked.size(); ++i) {
@@ -285,39 +333,38 @@ inline task<void> pg_group_write(pg_engine* e, const pg_lease* lease, pg_group_p
     for (std::size_t k = 0; k < plan->members.size(); ++k) {
         plan->decide(*e, k, streams.at(plan->members[k]->stream_id), found);
     }
-    std::vector<std::string> changed;
-    std::string versions = "{";
+    pg_binary_array changed(pg_binary_array::text_oid);
+    pg_binary_array versions(pg_binary_array::int8_oid);
     std::vector<std::string> dropped;
     for (const auto& [id, st] : streams) {
         if (st.changed) {
-            changed.push_back(id);
-            versions += (versions.size() > 1 ? "," : "") + std::to_string(st.version);
+            changed.raw(id);
+            versions.int8(st.version);
         } else if (st.fresh && !st.kept) {
             dropped.push_back(id);
         }
     }
-    versions += "}";
     std::uint64_t base = 0;
     if (plan->events > 0) {
         pg_params p;
         p.integer(static_cast<std::int64_t>(plan->events))
             .text(e->channel())
-            .text(pg_text_array(plan->streams))
-            .text(plan->versions + "}")
-            .text(plan->ids + "}")
-            .text(pg_text_array(plan->types))
-            .text(plan->schema_versions + "}")
-            .text(pg_text_array(plan->correlations))
-            .text(pg_text_array(plan->causations))
-            .text(pg_text_array(plan->tenants))
-            .text(pg_text_array(plan->traceparents))
-            .text(pg_text_array(plan->headers))
-            .text(plan->payloads + "}")
-            .text(plan->batch_first + "}")
-            .text(plan->batch_last + "}")
-            .text(pg_text_array(changed))
-            .text(versions)
-            .text(pg_text_array(dropped));
+            .bytes(plan->streams.bytes())
+            .bytes(plan->versions.bytes())
+            .bytes(plan->ids.bytes())
+            .bytes(plan->types.bytes())
+            .bytes(plan->schema_versions.bytes())
+            .bytes(plan->correlations.bytes())
+            .bytes(plan->causations.bytes())
+            .bytes(plan->tenants.bytes())
+            .bytes(plan->traceparents.bytes())
+            .bytes(plan->headers.bytes())
+            .bytes(plan->payloads.bytes())
+            .bytes(plan->batch_first.bytes())
+            .bytes(plan->batch_last.bytes())
+            .bytes(changed.bytes())
+            .bytes(versions.bytes())
+            .bytes(pg_text_array(dropped));
         // One statement whatever the batch's size (prepared once per connection): the
         // positions first (a materialized CTE runs once), then the writes that use them.
         pg_query_awaiter write = lease->prepared(
@@ -349,7 +396,7 @@ inline task<void> pg_group_write(pg_engine* e, const pg_lease* lease, pg_group_p
                 e->cached_sql("DELETE FROM {s}.streams WHERE stream_id = ANY($1::text[]) AND "
                               "version = 0 AND NOT deleted AND deleted_before = 0 AND "
                               "truncate_before = 0 AND max_count = 0"),
-                pg_params().text(pg_text_array(dropped)));
+                pg_params().bytes(pg_text_array(dropped)));
             co_await drop;
         }
         if (!plan->pending.empty()) { // empty appends only: after the last position, as a unit's
