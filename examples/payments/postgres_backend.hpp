@@ -33,6 +33,14 @@
 
 namespace payments {
 
+/// Runs `ddl` (CREATE TABLE IF NOT EXISTS ...) under an advisory lock: the processes of one
+/// system start at once, and concurrent CREATE TABLE IF NOT EXISTS of one name can fail.
+inline eddy::task<void> create_tables(eddy::postgres_storage storage, std::string ddl) {
+    std::string sql = "DO $$ BEGIN PERFORM pg_advisory_xact_lock(hashtext('payments tables')); " +
+                      ddl + " END $$";
+    (void)co_await storage.execute(std::move(sql));
+}
+
 /// The read model as the table `order_view` of the order service's schema
 /// (`<prefix>orders.order_view`): `payments orders` reads it with SQL after the run (or while
 /// it runs, from another process); its rows commit with the projection's checkpoint.
@@ -43,13 +51,11 @@ public:
     [[nodiscard]] std::string_view name() const { return "order_view"; }
 
     eddy::task<void> create() {
-        // Under a lock: processes of one system start at once, and concurrent CREATE TABLE IF
-        // NOT EXISTS of one name can fail.
-        (void)co_await m_storage.execute(
-            "DO $$ BEGIN PERFORM pg_advisory_xact_lock(hashtext('payments tables')); "
-            "CREATE TABLE IF NOT EXISTS order_view (order_id text PRIMARY KEY, customer text NOT "
-            "NULL, sku text NOT NULL, quantity bigint NOT NULL, amount_cents bigint NOT NULL, "
-            "status text NOT NULL, reason text NOT NULL); END $$");
+        return create_tables(m_storage,
+                             "CREATE TABLE IF NOT EXISTS order_view (order_id text PRIMARY KEY, "
+                             "customer text NOT NULL, sku text NOT NULL, quantity bigint NOT NULL, "
+                             "amount_cents bigint NOT NULL, status text NOT NULL, reason text NOT "
+                             "NULL);");
     }
 
     void handle(const eddy::event_envelope<order_events>& e, eddy::postgres_unit_of_work& unit) {
@@ -86,42 +92,44 @@ private:
 };
 
 /// The instances of the system in the order service's schema (see solo_instance in
-/// backend.hpp): table `instance_leases` (an instance's lease `instance:<name>`, with its
-/// holder and the server time it ends) and `saga_owners` (the instance each running saga
-/// belongs to); a role's lease is an `eddy::postgres_lease` `role:<role>` (eddy's table
-/// `leases`) held under the instance's name. Times are the server's, so the processes' clocks
-/// do not matter. An instance renews its lease every second; one that stops renewing for `ttl`
-/// (killed, or frozen that long) has its sagas taken over by the first live instance that
-/// looks. Not fenced: an instance frozen for longer than `ttl` that wakes up runs on beside its
-/// successor until it renews (its saga steps are idempotent commands, so no effect doubles,
-/// but the saga's log interleaves two writers; the read model's units are fenced by the role's
-/// lease, see `project`); instance names must be unique among live processes.
+/// backend.hpp): an instance's lease is an `eddy::postgres_lease` `instance:<name>`, a role's
+/// `role:<role>` (eddy's table `leases`), each held under the instance's name; table
+/// `saga_owners` names the instance each running saga belongs to. Times are the server's, so
+/// the processes' clocks do not matter. An instance renews its lease every second; one that stops
+/// renewing for `ttl` (killed, or frozen that long) has its sagas taken over by the first live
+/// instance that looks. Not fenced: an instance frozen for longer than `ttl` that wakes up runs on
+/// beside its successor until it renews (its saga steps are idempotent commands, so no effect
+/// doubles, but the saga's log interleaves two writers; the read model's units are fenced by the
+/// role's lease, see `project`); instance names must be unique among live processes.
 class postgres_instance {
 public:
     postgres_instance(eddy::postgres_storage storage, std::string name,
                       std::chrono::milliseconds ttl)
-        : m_storage(std::move(storage)), m_name(std::move(name)), m_ttl_ms(ttl.count()),
-          m_roles(std::make_shared<roles>()) {}
+        : m_storage(std::move(storage)), m_name(std::move(name)), m_ttl(ttl),
+          m_leases(std::make_shared<leases>()) {}
 
     eddy::task<void> join() {
-        // Under a lock: concurrent CREATE TABLE IF NOT EXISTS of one name can fail.
-        (void)co_await m_storage.execute(
-            "DO $$ BEGIN PERFORM pg_advisory_xact_lock(hashtext('payments tables')); "
-            "CREATE TABLE IF NOT EXISTS instance_leases (name text PRIMARY KEY, holder text NOT "
-            "NULL, until timestamptz NOT NULL); CREATE TABLE IF NOT EXISTS saga_owners (saga_id "
-            "text PRIMARY KEY, instance text NOT NULL); END $$");
+        eddy::task<void> create = create_tables(
+            m_storage,
+            "CREATE TABLE IF NOT EXISTS saga_owners (saga_id text PRIMARY KEY, instance text NOT "
+            "NULL);");
+        co_await std::move(create);
         co_await renew();
     }
 
     /// Renews the instance's lease (taking it back if it ended: a restart under the name).
-    eddy::task<void> renew() { (void)co_await hold("instance:" + m_name); }
+    eddy::task<void> renew() {
+        const eddy::postgres_lease lease = lease_of("instance:" + m_name);
+        eddy::task<bool> held = lease.acquire_or_renew();
+        (void)co_await std::move(held);
+    }
 
     /// Ends the instance's leases (its sagas have ended: none is left to take over).
     eddy::task<void> leave() {
         std::vector<eddy::postgres_lease> held;
         {
-            std::lock_guard lock(m_roles->mutex);
-            for (const auto& [role, lease] : m_roles->leases) {
+            std::lock_guard lock(m_leases->mutex);
+            for (const auto& [name, lease] : m_leases->by_name) {
                 held.push_back(lease);
             }
         }
@@ -129,9 +137,6 @@ public:
             eddy::task<void> release = lease.release();
             co_await std::move(release);
         }
-        std::vector<eddy::postgres_value> params{m_name}; // g++ 12: no braced list in co_await
-        (void)co_await m_storage.execute("DELETE FROM instance_leases WHERE holder = $1",
-                                         std::move(params));
     }
 
     /// Whether saga `id` is this instance's: claimed now, or earlier (a restart of the same
@@ -159,8 +164,8 @@ public:
         std::vector<eddy::postgres_value> params{m_name};
         auto rows = co_await m_storage.query(
             "UPDATE saga_owners SET instance = $1 WHERE instance <> $1 AND NOT EXISTS (SELECT 1 "
-            "FROM instance_leases l WHERE l.name = 'instance:' || saga_owners.instance AND "
-            "l.until >= now()) RETURNING saga_id",
+            "FROM leases l WHERE l.name = 'instance:' || saga_owners.instance AND "
+            "l.expires_at >= now()) RETURNING saga_id",
             std::move(params));
         std::vector<std::string> ids;
         for (const auto& r : rows) {
@@ -170,7 +175,7 @@ public:
     }
 
     /// Takes or renews the lease of `role`: whether this instance holds it now.
-    eddy::task<bool> lead(std::string role) { return role_lease(role).acquire_or_renew(); }
+    eddy::task<bool> lead(std::string role) { return lease_of("role:" + role).acquire_or_renew(); }
 
     /// Brings the read model `v` up to date through projector `p` as the holder of `role`'s
     /// lease (taken by `lead`), each event's unit fenced by it: an instance frozen past its
@@ -178,7 +183,7 @@ public:
     /// `eddy::lease_lost`, which ends this pass quietly; `lead` then tells it it lost the role).
     template <class Projector, class View>
     eddy::task<void> project(Projector* p, View* v, std::string role) {
-        const eddy::postgres_lease lease = role_lease(role);
+        const eddy::postgres_lease lease = lease_of("role:" + role);
         auto fenced_view = eddy::fenced(*v, lease);
         try {
             (void)co_await p->catch_up(fenced_view);
@@ -188,40 +193,28 @@ public:
     }
 
 private:
-    // The leases of the roles this instance asked for (a handle: copies of the instance share
-    // them, and a task in flight keeps its lease's state).
-    struct roles {
+    // The leases this instance took, by name (a handle: copies of the instance share them, and
+    // a task in flight keeps its lease's state).
+    struct leases {
         std::mutex mutex;
-        std::map<std::string, eddy::postgres_lease> leases; // guarded by mutex
+        std::map<std::string, eddy::postgres_lease> by_name; // guarded by mutex
     };
 
-    eddy::postgres_lease role_lease(const std::string& role) {
-        std::lock_guard lock(m_roles->mutex);
-        auto it = m_roles->leases.find(role);
-        if (it == m_roles->leases.end()) {
-            it = m_roles->leases
-                     .emplace(role, eddy::postgres_lease(m_storage, "role:" + role, m_name,
-                                                         std::chrono::milliseconds(m_ttl_ms)))
+    eddy::postgres_lease lease_of(const std::string& name) {
+        std::lock_guard lock(m_leases->mutex);
+        auto it = m_leases->by_name.find(name);
+        if (it == m_leases->by_name.end()) {
+            it = m_leases->by_name
+                     .emplace(name, eddy::postgres_lease(m_storage, name, m_name, m_ttl))
                      .first;
         }
         return it->second;
     }
 
-    eddy::task<bool> hold(std::string lease) {
-        std::vector<eddy::postgres_value> params{std::move(lease), m_name, m_ttl_ms};
-        auto rows = co_await m_storage.query(
-            "INSERT INTO instance_leases VALUES ($1, $2, now() + $3 * interval '1 millisecond') "
-            "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until "
-            "WHERE instance_leases.holder = excluded.holder OR instance_leases.until < now() "
-            "RETURNING holder",
-            std::move(params));
-        co_return !rows.empty();
-    }
-
     eddy::postgres_storage m_storage;
     std::string m_name;
-    std::int64_t m_ttl_ms;
-    std::shared_ptr<roles> m_roles;
+    std::chrono::milliseconds m_ttl;
+    std::shared_ptr<leases> m_leases;
 };
 
 /// PostgreSQL schemas `<prefix><database>` (created when missing) on the server `conninfo`

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include <bus/conformance/message_bus_suite.hpp>
 #include <eddy/bus/event_bus.hpp>
 #include <eddy/core/async_event.hpp>
 #include <eddy/core/task.hpp>
@@ -46,15 +47,6 @@ struct judge_handler {
     std::vector<int>* ok;
     task<void> operator()(const record<int>& r) const { return judge(ok, r.value); }
 };
-
-task<std::vector<record<int>>> pull_n(eddy::stream<record<int>>* s, int n) {
-    std::vector<record<int>> out;
-    for (int i = 0; i < n; ++i) {
-        std::optional<record<int>> r = co_await s->next();
-        out.push_back(std::move(*r));
-    }
-    co_return out;
-}
 
 // Starts at 100s; publishes ok(1), poison(value), ok(2) with key "k" and a trace header; one
 // member of group "g" with 3 attempts (waits 1s, 2s) handles them; stops once 2 is handled.
@@ -92,7 +84,7 @@ TEST_CASE("a dead letter keeps partition, key, value and headers, and adds exact
     REQUIRE(bus.end_offsets("t.DLQ") == dlq_end);
 
     auto s = bus.consume<int>("t.DLQ", "inspect");
-    const record<int> dead = vt.run(pull_n(&s, 1)).front();
+    const record<int> dead = vt.run(eddy::test::bus::pull_n(&s, 1)).front();
     REQUIRE(dead.topic == "t.DLQ");
     REQUIRE(dead.partition == p);
     REQUIRE(dead.offset == 0);
@@ -125,7 +117,7 @@ TEST_CASE("an error that is not a std::exception is dead-lettered as 'unknown'",
     std::vector<int> ok;
     vt.run(poison_scenario(&bus, &vt, -2, &ok));
     auto s = bus.consume<int>("t.DLQ", "inspect");
-    const record<int> dead = vt.run(pull_n(&s, 1)).front();
+    const record<int> dead = vt.run(eddy::test::bus::pull_n(&s, 1)).front();
     REQUIRE(dead.headers.get(dlh::error_type) == std::string_view("unknown"));
     REQUIRE(dead.headers.get(dlh::error_message) == std::string_view(""));
 }
@@ -150,7 +142,7 @@ TEST_CASE("each group that gives up on a record dead-letters it", "[bus][dead_le
     std::vector<int> ok;
     vt.run(two_groups(&bus, &vt, &ok));
     auto s = bus.consume<int>("t.DLQ", "inspect");
-    const std::vector<record<int>> dead = vt.run(pull_n(&s, 2));
+    const std::vector<record<int>> dead = vt.run(eddy::test::bus::pull_n(&s, 2));
     REQUIRE(dead[0].headers.get(dlh::group) == std::string_view("a"));
     REQUIRE(dead[0].headers.get(dlh::attempts) == std::string_view("1"));
     REQUIRE(dead[1].headers.get(dlh::group) == std::string_view("b"));

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include <bus/conformance/message_bus_suite.hpp>
 #include <eddy/bus/event_bus.hpp>
 #include <eddy/bus/message_bus.hpp>
 #include <eddy/bus/record_too_large.hpp>
@@ -123,15 +124,6 @@ task<std::vector<publish_result>> publish_batch_s(bus_t* bus,
     co_return co_await bus->publish_batch("s", std::move(rs));
 }
 
-task<std::vector<record<int>>> pull_n(eddy::stream<record<int>>* s, int n) {
-    std::vector<record<int>> out;
-    for (int i = 0; i < n; ++i) {
-        std::optional<record<int>> r = co_await s->next();
-        out.push_back(std::move(*r));
-    }
-    co_return out;
-}
-
 // Awaits `op` (a publish kept aside) and returns where it landed.
 template <class Op>
 task<publish_result> await_later(Op op) {
@@ -167,7 +159,7 @@ TEST_CASE("publish_batch appends in order, per partition by key, with one timest
     REQUIRE(bus.stats("t").published == 3);
 
     auto s = bus.consume<int>("t", "g");
-    std::vector<record<int>> got = vt.run(pull_n(&s, 3));
+    std::vector<record<int>> got = vt.run(eddy::test::bus::pull_n(&s, 3));
     std::vector<int> values;
     for (const record<int>& rec : got) {
         REQUIRE(rec.topic == "t");
@@ -223,7 +215,7 @@ TEST_CASE("publish returns a lazy awaitable: nothing lands before it is awaited"
     REQUIRE(vt.run(as_task(&bus)) == publish_result{0, 1});
     REQUIRE(vt.run(both(&bus)) == std::vector<publish_result>{{0, 2}, {0, 3}});
     auto s = bus.consume<int>("t", "g");
-    std::vector<record<int>> got = vt.run(pull_n(&s, 4));
+    std::vector<record<int>> got = vt.run(eddy::test::bus::pull_n(&s, 4));
     REQUIRE(got[0].timestamp == virtual_time_scheduler::time_point{} + 2s); // when awaited
     REQUIRE(got[0].value == 1);
     REQUIRE(got[1].value == 7);

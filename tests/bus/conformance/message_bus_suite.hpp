@@ -166,10 +166,11 @@ inline task<void> wait_then_stop(log* l, std::vector<subscription*> subs) {
 }
 
 // Pulls `n` records of `s` (a consume stream never ends on its own).
-inline task<std::vector<record<parcel>>> pull_n(stream<record<parcel>>* s, std::size_t n) {
-    std::vector<record<parcel>> out;
+template <class T>
+task<std::vector<record<T>>> pull_n(stream<record<T>>* s, std::size_t n) {
+    std::vector<record<T>> out;
     while (out.size() < n) {
-        std::optional<record<parcel>> r = co_await s->next();
+        std::optional<record<T>> r = co_await s->next();
         if (!r) {
             break;
         }

@@ -256,47 +256,12 @@ public:
                                       std::size_t appends) {
         commit_result result;
         result.appends.resize(appends);
-        std::exception_ptr failure;
         bool wrote = false;
         std::vector<std::string> enqueued;
-        {
-            std::optional<pg_lease> lease;
-            bool open = false;
-            try {
-                pg_acquire_awaiter acquire(*e->loop_state());
-                const std::size_t slot = co_await acquire;
-                lease.emplace(e->loop_state(), slot);
-                pg_query_awaiter begin = lease->query("BEGIN");
-                co_await begin;
-                open = true;
-                pg_tx tx{&*lease, e.get(), &result, {}, {}, {}};
-                for (auto& op : *ops) {
-                    if (!op->after_positions()) {
-                        co_await op->run(&tx);
-                    }
-                }
-                wrote = !tx.events.empty();
-                co_await insert_events(e.get(), &tx);
-                for (auto& op : *ops) {
-                    if (op->after_positions()) {
-                        co_await op->run(&tx);
-                    }
-                }
-                enqueued = std::move(tx.enqueued);
-                pg_query_awaiter commit = lease->query("COMMIT");
-                co_await commit;
-                open = false;
-            } catch (...) {
-                failure = std::current_exception();
-            }
-            if (failure && open) {
-                pg_query_awaiter rollback = lease->query("ROLLBACK");
-                try {
-                    co_await rollback;
-                } catch (...) { // NOLINT: a broken connection rolled back already
-                }
-            }
-        } // the connection goes back to the pool before anyone is woken
+        auto body = [e = e.get(), ops = ops.get(), r = &result, w = &wrote,
+                     q = &enqueued](pg_lease* lease) { return run_ops(e, lease, ops, r, w, q); };
+        task<std::exception_ptr> transaction = in_transaction(e.get(), std::move(body));
+        const std::exception_ptr failure = co_await std::move(transaction);
         if (!failure && wrote) {
             e->m_loop->commit_notify();
             pg_settle_awaiter settle(*e->loop_state());
@@ -313,6 +278,39 @@ public:
         co_return result;
     }
 
+    // Runs `body(lease)` (a task<void>) in a transaction on a connection of the pool: BEGIN,
+    // the body, COMMIT; ROLLBACK when anything failed after BEGIN. The failure is returned,
+    // not thrown: the connection is back in the pool by then, before the caller wakes anyone.
+    template <class Body>
+    static task<std::exception_ptr> in_transaction(pg_engine* e, Body body) {
+        std::exception_ptr failure;
+        std::optional<pg_lease> lease;
+        bool open = false;
+        try {
+            pg_acquire_awaiter acquire(*e->loop_state());
+            const std::size_t slot = co_await acquire;
+            lease.emplace(e->loop_state(), slot);
+            pg_query_awaiter begin = lease->query("BEGIN");
+            co_await begin;
+            open = true;
+            task<void> work = body(&*lease);
+            co_await std::move(work);
+            pg_query_awaiter commit = lease->query("COMMIT");
+            co_await commit;
+            open = false;
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (failure && open) {
+            pg_query_awaiter rollback = lease->query("ROLLBACK");
+            try {
+                co_await rollback;
+            } catch (...) { // NOLINT: a broken connection rolled back already
+            }
+        }
+        co_return failure;
+    }
+
     // Runs `op` alone in a transaction of its own (a store's multi-statement write).
     static task<void> run_alone(std::shared_ptr<pg_engine> e, std::unique_ptr<pg_unit_op> op) {
         auto ops = std::make_shared<op_list>();
@@ -323,6 +321,25 @@ public:
 
 private:
     static task<void> insert_events(pg_engine* e, pg_tx* tx);
+
+    // A unit's writes inside its transaction: those before positions, the events, the rest.
+    static task<void> run_ops(pg_engine* e, pg_lease* lease, op_list* ops, commit_result* result,
+                              bool* wrote, std::vector<std::string>* enqueued) {
+        pg_tx tx{lease, e, result, {}, {}, {}};
+        for (auto& op : *ops) {
+            if (!op->after_positions()) {
+                co_await op->run(&tx);
+            }
+        }
+        *wrote = !tx.events.empty();
+        co_await insert_events(e, &tx);
+        for (auto& op : *ops) {
+            if (op->after_positions()) {
+                co_await op->run(&tx);
+            }
+        }
+        *enqueued = std::move(tx.enqueued);
+    }
 
     std::string m_schema;
     std::string m_context;

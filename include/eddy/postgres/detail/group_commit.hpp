@@ -498,33 +498,9 @@ inline task<void> pg_group_commit(std::shared_ptr<pg_engine> e,
         co_return;
     }
     pg_group_plan plan(batch);
-    std::exception_ptr failure;
-    {
-        std::optional<pg_lease> lease;
-        bool open = false;
-        try {
-            pg_acquire_awaiter acquire(*e->loop_state());
-            const std::size_t slot = co_await acquire;
-            lease.emplace(e->loop_state(), slot);
-            pg_query_awaiter begin = lease->query("BEGIN");
-            co_await begin;
-            open = true;
-            task<void> write = pg_group_write(e.get(), &*lease, &plan);
-            co_await std::move(write);
-            pg_query_awaiter commit = lease->query("COMMIT");
-            co_await commit;
-            open = false;
-        } catch (...) {
-            failure = std::current_exception();
-        }
-        if (failure && open) {
-            pg_query_awaiter rollback = lease->query("ROLLBACK");
-            try {
-                co_await rollback;
-            } catch (...) { // NOLINT: a broken connection rolled back already
-            }
-        }
-    } // the connection goes back to the pool before anyone is woken
+    auto body = [e = e.get(), p = &plan](pg_lease* lease) { return pg_group_write(e, lease, p); };
+    task<std::exception_ptr> transaction = pg_engine::in_transaction(e.get(), std::move(body));
+    const std::exception_ptr failure = co_await std::move(transaction);
     if (!failure && plan.events > 0) {
         e->loop_state()->on_commit();
         pg_settle_awaiter settle(*e->loop_state());
