@@ -145,11 +145,10 @@ public:
     /// `eddy::nats_error` when no server can be reached.
     nats_bus(Scheduler& s, Codec codec, nats_bus_options options = {})
         : m_scheduler(&s), m_codec(std::move(codec)), m_options(validated(std::move(options))),
-          m_client(std::make_unique<detail::nats_client>(m_options)),
+          m_client(
+              std::make_unique<detail::nats_client>(m_options, &nats_bus::post_completed, this)),
           m_admin(std::make_unique<detail::nats_worker>()),
-          m_publish_slots(static_cast<std::ptrdiff_t>(m_options.max_pending_publishes)) {
-        m_client->set_completion_hook(&nats_bus::post_completed, this);
-    }
+          m_publish_slots(static_cast<std::ptrdiff_t>(m_options.max_pending_publishes)) {}
     nats_bus(const nats_bus&) = delete;
     nats_bus& operator=(const nats_bus&) = delete;
 

@@ -96,8 +96,7 @@ struct nats_consumer_state {
 
 // An async publish waiting for the server's acknowledgement: lives in the frame of the
 // coroutine that awaits it; the acknowledgement handler (a libnats thread) fills it in and
-// hands it to the client's completion queue (or, with no queue hook, resumes that coroutine),
-// after which it must not be touched.
+// queues it for resume_completed, which resumes that coroutine; then it must not be touched.
 struct nats_publish_wait {
     std::coroutine_handle<> waiter;
     std::uint64_t sequence = 0;
@@ -109,7 +108,12 @@ struct nats_publish_wait {
 
 class nats_client {
 public:
-    explicit nats_client(const nats_bus_options& o) : m_options(o) {
+    // Acknowledgements of async publishes come in bursts on libnats' thread: rather than each
+    // waiter hopping to its scheduler on its own (a thread wake-up per publish), they queue
+    // here and `post(context)` is called once when the queue turns non-empty; what it starts on
+    // the scheduler calls resume_completed(), which resumes the whole burst there.
+    nats_client(const nats_bus_options& o, void (*post)(void*), void* context)
+        : m_options(o), m_post_completed(post), m_post_context(context) {
         natsOptions* opts = nullptr;
         nats_check(natsOptions_Create(&opts), "creating connection options");
         std::unique_ptr<natsOptions, void (*)(natsOptions*)> guard(opts, natsOptions_Destroy);
@@ -327,17 +331,6 @@ public:
         return out;
     }
 
-    // Starts an async publish of `m`; `w` is completed (and its waiter resumed) by the
-    // acknowledgement handler. Throws (and `w` is not completed) when libnats refuses it.
-    // Acknowledgements come in bursts on libnats' thread: rather than each waiter hopping to
-    // its scheduler on its own (a thread wake-up per publish), they queue here and `post(ctx)`
-    // is called once when the queue turns non-empty; whatever it starts on the scheduler calls
-    // resume_completed(), which resumes the whole burst there.
-    void set_completion_hook(void (*post)(void*), void* ctx) noexcept {
-        m_post_completed = post;
-        m_post_context = ctx;
-    }
-
     // Resumes every queued publish waiter, oldest first, on the calling thread. Touches nothing
     // of the client after the first resume (a waiter may end the client's owner's last task).
     void resume_completed() {
@@ -352,6 +345,8 @@ public:
         }
     }
 
+    // Starts an async publish of `m`; `w` is completed by the acknowledgement handler (queued
+    // for resume_completed). Throws (and `w` is not completed) when libnats refuses it.
     void publish_async(const nats_outgoing& m, nats_publish_wait* w) {
         natsMsg* msg = make_message(m);
         jsPubOptions po;
@@ -494,20 +489,13 @@ private:
                 } else {
                     w->status = NATS_ERR;
                 }
-                if (self->m_post_completed != nullptr) {
-                    self->m_completed.push_back(w);
-                    post = !self->m_completion_posted;
-                    self->m_completion_posted = true;
-                }
+                self->m_completed.push_back(w);
+                post = !self->m_completion_posted;
+                self->m_completion_posted = true;
             }
         }
         natsMsg_Destroy(msg);
-        if (w == nullptr) {
-            return;
-        }
-        if (self->m_post_completed == nullptr) {
-            w->waiter.resume(); // w is gone after this
-        } else if (post) {
+        if (post) {
             self->m_post_completed(self->m_post_context);
         }
     }
@@ -545,8 +533,8 @@ private:
     std::unordered_map<natsMsg*, nats_publish_wait*> m_publishes; // awaiting their ack
     std::vector<nats_publish_wait*> m_completed;                  // acknowledged, to resume
     bool m_completion_posted = false; // post called, resume_completed not yet
-    void (*m_post_completed)(void*) = nullptr;
-    void* m_post_context = nullptr;
+    void (*m_post_completed)(void*);
+    void* m_post_context;
     std::mutex m_marks_mutex; // guards m_marks' creation
     kvStore* m_marks = nullptr;
 };
