@@ -18,6 +18,7 @@
 #include <eddy/core/retry_policy.hpp>
 #include <eddy/core/sync_wait.hpp>
 #include <eddy/core/thread_pool.hpp>
+#include <eddy/core/when_all.hpp>
 #include <nats/nats_harness.hpp>
 
 namespace {
@@ -48,6 +49,22 @@ eddy::task<void> publish_with(test_bus* bus, std::string topic, std::string key,
 }
 
 eddy::task<void> wait_for(eddy::async_event* e) { co_await e->wait(); }
+
+// Signals `started`, then returns once `go` is set.
+struct gated_handler {
+    eddy::async_event* started;
+    eddy::async_event* go;
+    eddy::task<void> operator()(const eddy::record<parcel>&) const { return pass(started, go); }
+    static eddy::task<void> pass(eddy::async_event* started, eddy::async_event* go) {
+        started->set();
+        co_await go->wait();
+    }
+};
+
+eddy::task<void> set_event(eddy::async_event* e) {
+    e->set();
+    co_return;
+}
 
 } // namespace
 
@@ -120,6 +137,23 @@ TEST_CASE("nats_bus: cancel() gives the record in hand back at once to the next 
     REQUIRE(l.handled[0].offset == 0);
     REQUIRE(bus.lag("orders", "g") == std::vector<std::uint64_t>{0});
     REQUIRE(bus.dead_letters({.topic = "orders"}).empty());
+}
+
+TEST_CASE("nats_bus: a record handled after stop() began is still acknowledged",
+          "[nats][delivery][concurrency]") {
+    // stop() marks the member as leaving before the handler returns, so the fetch loop ends
+    // with the record's acknowledgement still to send (acknowledgements otherwise travel with
+    // the next fetch): it must be sent before the member ends.
+    nats_harness h;
+    test_bus& bus = h.bus();
+    bus.create_topic<parcel>("orders");
+    eddy::async_event started;
+    eddy::async_event go;
+    eddy::subscription sub = bus.subscribe<parcel>("orders", "g", gated_handler{&started, &go}, {});
+    h.run(publish_with(&bus, "orders", "k", parcel_n(3), {}));
+    h.run(wait_for(&started));
+    h.run(eddy::when_all(sub.stop(), set_event(&go)));
+    REQUIRE(bus.lag("orders", "g") == std::vector<std::uint64_t>{0});
 }
 
 TEST_CASE("nats_bus: members of one group share the partitions; each record is handled once",
