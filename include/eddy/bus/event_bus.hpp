@@ -901,6 +901,7 @@ private:
         std::size_t partition = 0;
         std::size_t handled = 0; // committed at the settlement: records[0, handled)
         bool open = false;       // reserved and not settled yet (the partition is busy)
+        bool drained = false;    // shorter than max_batch only because the partition ended
         std::uint64_t gen = 0;   // consumer_group::gen at the claim
         std::uint64_t drops = 0; // topic_base::drops at the claim
 
@@ -926,6 +927,14 @@ private:
     // topic's cache lines between the two threads (the producer's next append then misses).
     // Bounded delay: well under a microsecond on a thread pool (a yield there costs ~10 ns).
     static constexpr std::size_t gather_yields = 64;
+    // A busy worker whose claim emptied its partition (a consumer as fast as its producer)
+    // would otherwise claim again at once and get a record or two per claim, with the same
+    // lock and cache-line traffic per record. It yields before that claim, adapting how long:
+    // twice as long after a drained batch under half of max_batch, half as long after a full
+    // one (measured, 1 partition 1 group: ~2 records per claim became ~40, and the
+    // throughput tripled). The cap bounds the added latency to ~10 us on a thread pool; a
+    // handled record's offset is committed by the claim that follows.
+    static constexpr std::size_t max_gather = 1024;
 
     // Under the lock: commits the handled records of `b`, gives the rest back and frees its
     // partition (unless `keep_busy`: the worker goes on with the next record itself).
@@ -1084,6 +1093,7 @@ private:
         b.records.push_back(first);
         b.partition = p;
         b.open = true;
+        b.drained = false;
         b.gen = g.gen.load(std::memory_order_relaxed);
         b.drops = t.drops.load(std::memory_order_relaxed);
         const std::size_t n = t.config.partitions;
@@ -1109,6 +1119,7 @@ private:
             b.records.push_back(&e.rec);
         }
         t.stats.delivered += b.records.size() - 1;
+        b.drained = b.records.size() < max_batch && first->offset + b.records.size() == t.end[p];
     }
 
     // Under the lock: the next parked record of partition `p` that is released (its key's
@@ -1516,6 +1527,7 @@ private:
         using kind = typename claim_result<T>::kind;
         co_await bus->m_scheduler->schedule();
         batch<T> b;
+        std::size_t gather = 0; // yields before a claim after a drained batch (adaptive)
         for (;;) {
             claim_result<T> c = bus->claim(*m->topic, *m->group, m->group_name, *m,
                                            m->options.on_out_of_range, m->options.isolation, &b);
@@ -1533,6 +1545,22 @@ private:
             }
             if (c.what == kind::work) {
                 co_await handle_batch<T, Handler>(bus, m, &b);
+                if constexpr (spins_when_idle) {
+                    // Let records accumulate before the next claim (see max_gather).
+                    if (b.drained) {
+                        if (b.records.size() < max_batch / 2) {
+                            gather = std::min(std::max<std::size_t>(gather * 2, 1), max_gather);
+                        }
+                        const std::uint64_t gen = m->group->gen.load(std::memory_order_acquire);
+                        for (std::size_t i = 0;
+                             i < gather && m->group->gen.load(std::memory_order_acquire) == gen;
+                             ++i) {
+                            co_await bus->m_scheduler->schedule();
+                        }
+                    } else {
+                        gather /= 2;
+                    }
+                }
                 continue;
             }
             if constexpr (spins_when_idle) {
@@ -1778,8 +1806,10 @@ private:
 
     Scheduler* m_scheduler;
     bus_observer m_observer;
-    mutable detail::spin_mutex m_mutex; // short sections, taken by producers and consumers
-    std::map<std::string, std::unique_ptr<detail::topic_base>, std::less<>> m_topics;
+    // On a cache line of its own: a worker's reads of m_scheduler (every yield) would otherwise
+    // take the line from the producer between its locks.
+    alignas(64) mutable detail::spin_mutex m_mutex; // short sections, producers and consumers
+    alignas(64) std::map<std::string, std::unique_ptr<detail::topic_base>, std::less<>> m_topics;
     std::map<std::string, producer_epoch, std::less<>> m_producers; // transactional ids
     // Dead letters that are no longer pending, by dead_letter_id::str().
     std::map<std::string, dead_letter_status, std::less<>> m_dead_letter_status;
