@@ -284,3 +284,51 @@ TEST_CASE("reprocess: a record failing again returns with its history; discard; 
     REQUIRE(bus.dead_letters({.status = std::nullopt}).size() == 4);
     REQUIRE(bus.dead_letters({.status = dead_letter_status::discarded}).size() == 1);
 }
+
+TEST_CASE("a group's batch of records stops before one republished for another group and goes on "
+          "after it",
+          "[bus][dead_letter]") {
+    virtual_time_scheduler vt;
+    bus_t bus(vt);
+    bus.create_topic<int>("t");
+    journal j;
+    journal other;
+    j.poison = {"X1"};
+    auto scenario = [](bus_t* b, virtual_time_scheduler* v, journal* jr,
+                       journal* ok) -> task<void> {
+        subscription s = b->subscribe<int>("t", "g", handler{jr}, options(false));
+        subscription h = b->subscribe<int>("t", "h", handler{ok}, options(false));
+        {
+
+            batch_t batch{{"X", 1}};
+
+            co_await publish(b, std::move(batch));
+        }
+        co_await v->schedule_after(10s); // X1 dead-lettered by g, handled by h
+        jr->poison.clear();
+        // Published without a suspension in between: h's next claim finds all three at once,
+        // the republished X1 (for g only) between two plain records.
+        {
+
+            batch_t before{{"P", 1}};
+
+            co_await publish(b, std::move(before));
+        }
+        const dead_letter_id first{"t.DLQ", 0, 0};
+        co_await b->reprocess(first, "ops");
+        {
+
+            batch_t after{{"P", 2}};
+
+            co_await publish(b, std::move(after));
+        }
+        co_await v->schedule_after(10s);
+        co_await s.stop();
+        co_await h.stop();
+    };
+    vt.run(scenario(&bus, &vt, &j, &other));
+    REQUIRE(j.handled == std::vector<std::string>{"P1", "X1", "P2"});
+    REQUIRE(other.handled == std::vector<std::string>{"X1", "P1", "P2"});
+    REQUIRE(bus.lag("t", "g") == std::vector<std::uint64_t>{0});
+    REQUIRE(bus.lag("t", "h") == std::vector<std::uint64_t>{0});
+}

@@ -1106,6 +1106,10 @@ private:
         const std::uint64_t last = std::min<std::uint64_t>(t.end[p], first->offset + max_batch);
         for (std::uint64_t o = first->offset + 1; o < last; ++o) {
             const auto& e = t.at(p, o);
+            if (o >= t.marked_end[p]) { // plain: neither transactional nor with headers
+                b.records.push_back(&e.rec);
+                continue;
+            }
             if (iso == isolation::read_committed && e.txn &&
                 e.txn->status != detail::txn_status::committed) {
                 break;

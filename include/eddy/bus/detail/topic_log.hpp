@@ -148,7 +148,8 @@ struct topic_log final : topic_base {
     };
 
     topic_log(std::string n, std::type_index t, const char* tn, topic_config c, bool dlq)
-        : topic_base(std::move(n), t, tn, c, dlq), logs(c.partitions), first(c.partitions, 0) {}
+        : topic_base(std::move(n), t, tn, c, dlq), logs(c.partitions), first(c.partitions, 0),
+          marked_end(c.partitions, 0) {}
 
     void prune(time_point now) override {
         if (config.retention_age == topic_config::duration::zero()) {
@@ -197,6 +198,9 @@ struct topic_log final : topic_base {
                                 eddy::headers& h, T& value, time_point now,
                                 std::shared_ptr<txn_marker> txn) {
         const std::uint64_t offset = end[p];
+        if (txn || !h.empty()) {
+            marked_end[p] = offset + 1;
+        }
         logs[p].emplace_back(std::move(topic), p, offset, std::move(key), std::move(h), now,
                              std::move(value), std::move(txn));
         ++end[p];
@@ -242,7 +246,11 @@ struct topic_log final : topic_base {
     }
 
     std::vector<chunked_log<entry>> logs;
-    std::vector<std::uint64_t> first;  // per partition: the offset of logs[p].front()
+    std::vector<std::uint64_t> first; // per partition: the offset of logs[p].front()
+    // Per partition: one past the last record with a transaction or headers (0: none). A
+    // consumer's claim reserves the plain records after it without reading them under the
+    // lock (they are on lines the producer just wrote: each read would miss there).
+    std::vector<std::uint64_t> marked_end;
     topic_log* dead_letters = nullptr; // the `<topic>.DLQ`; none for a dead-letter topic
 };
 
