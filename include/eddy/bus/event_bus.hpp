@@ -99,7 +99,10 @@ namespace eddy {
 ///   it up to 1024 times, watching for appends, before it parks: a steady producer then
 ///   wakes no thread per record; once records come, it yields 64 more times before it
 ///   claims them (well under a microsecond), so they come in batches rather than one claim per
-///   append. Virtual time never spins.
+///   append. A worker whose batch emptied its partition yields before its next claim too,
+///   adaptively (up to 1024 times, ~10 us on a pool): a consumer as fast as its producer then
+///   takes tens of records per claim, not one or two; the handled records' offsets are
+///   committed by that next claim. Virtual time never spins.
 /// - Errors in handlers: retried on the bus scheduler after the policy's backoff (the
 ///   partition waits meanwhile: blocking retries keep the order); errors the policy marks
 ///   non-retryable are not retried; after the last attempt the record goes to `<topic>.DLQ`,
@@ -931,9 +934,11 @@ private:
     // would otherwise claim again at once and get a record or two per claim, with the same
     // lock and cache-line traffic per record. It yields before that claim, adapting how long:
     // twice as long after a drained batch under half of max_batch, half as long after a full
-    // one (measured, 1 partition 1 group: ~2 records per claim became ~40, and the
-    // throughput tripled). The cap bounds the added latency to ~10 us on a thread pool; a
-    // handled record's offset is committed by the claim that follows.
+    // one, and from none again after a claim that found nothing (records that come one at a
+    // time, a request and then its reply, are not held back). Measured, 1 partition 1 group:
+    // ~2 records per claim became ~40, and the throughput tripled. The cap bounds the added
+    // latency to ~10 us on a thread pool; a handled record's offset is committed by the claim
+    // that follows.
     static constexpr std::size_t max_gather = 1024;
 
     // Under the lock: commits the handled records of `b`, gives the rest back and frees its
@@ -1567,6 +1572,7 @@ private:
                 }
                 continue;
             }
+            gather = 0; // it found nothing: records come one at a time, do not wait for more
             if constexpr (spins_when_idle) {
                 // Before parking, yield to the scheduler a few times watching the member's idle
                 // flag (a producer clears it when it appends to a partition the member owns)
