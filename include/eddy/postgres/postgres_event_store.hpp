@@ -334,8 +334,7 @@ private:
                 co_return;
             }
             co_await committed->wait(); // g++ 12: never inside a condition
-            task<void> back = e->hop(); // woken on the I/O thread
-            co_await std::move(back);
+            co_await e->hop();          // woken on the I/O thread
         }
     }
 

@@ -24,11 +24,6 @@
 namespace eddy {
 
 namespace detail {
-template <class Scheduler>
-task<void> pg_hop_to(Scheduler* s) {
-    co_await s->schedule();
-}
-
 // The user's statement on a connection of the pool, outside any transaction (its own).
 inline task<pg_rows> pg_user_statement(std::shared_ptr<pg_engine> e, std::string sql,
                                        std::vector<postgres_value> values) {
@@ -109,8 +104,8 @@ public:
 
     template <class Scheduler>
     postgres_storage(std::string conninfo, Scheduler& scheduler, postgres_options options = {})
-        : m_engine(std::make_shared<detail::pg_engine>(
-              std::move(conninfo), options, [s = &scheduler] { return detail::pg_hop_to(s); })) {
+        : m_engine(std::make_shared<detail::pg_engine>(std::move(conninfo), options,
+                                                       detail::resume_on_function(scheduler))) {
         static_assert(eddy::scheduler<Scheduler>,
                       "eddy::postgres_storage: the second argument must model eddy::scheduler");
     }

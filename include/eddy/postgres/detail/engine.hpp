@@ -17,6 +17,7 @@
 #include <vector>     // std::vector
 
 #include <eddy/core/async_event.hpp>
+#include <eddy/core/detail/resume_on.hpp>
 #include <eddy/core/task.hpp>
 #include <eddy/es/commit_result.hpp>
 #include <eddy/es/duplicate_event_id.hpp>
@@ -155,11 +156,11 @@ struct pg_tx {
 
 class pg_engine {
 public:
-    using hop_function = std::function<task<void>()>;
     using op_list = std::vector<std::unique_ptr<pg_unit_op>>;
 
-    pg_engine(std::string conninfo, const postgres_options& o, hop_function hop)
-        : m_schema(o.schema), m_hop(std::move(hop)), m_notifier(std::make_shared<pg_notifier>()),
+    pg_engine(std::string conninfo, const postgres_options& o, resume_function resume)
+        : m_schema(o.schema), m_resume(std::move(resume)),
+          m_notifier(std::make_shared<pg_notifier>()),
           m_outbox(std::make_shared<pg_outbox_listeners>(m_ids.next().to_string())) {
         check_schema_name(m_schema);
         if (o.pool_size == 0) {
@@ -207,8 +208,8 @@ public:
     [[nodiscard]] const std::shared_ptr<pg_outbox_listeners>& outbox_listeners() const noexcept {
         return m_outbox;
     }
-    // Back onto the storage's scheduler (after a statement resumed on the I/O thread).
-    [[nodiscard]] task<void> hop() const { return m_hop(); }
+    // Awaited: back onto the storage's scheduler (after a statement resumed on the I/O thread).
+    [[nodiscard]] resume_awaiter hop() const noexcept { return resume_awaiter(m_resume); }
     // The storage's one T (default-constructed at the first call), shared by every object on
     // the storage that asks for it (the event stores' group-commit queue).
     template <class T>
@@ -239,8 +240,7 @@ public:
         } catch (...) {
             failure = std::current_exception();
         }
-        task<void> back = e->hop();
-        co_await std::move(back);
+        co_await e->hop();
         if (failure) {
             std::rethrow_exception(failure);
         }
@@ -267,8 +267,7 @@ public:
             pg_settle_awaiter settle(*e->loop_state());
             co_await settle;
         }
-        task<void> back = e->hop();
-        co_await std::move(back);
+        co_await e->hop();
         if (failure) {
             std::rethrow_exception(failure);
         }
@@ -343,7 +342,7 @@ private:
 
     std::string m_schema;
     std::string m_context;
-    hop_function m_hop;
+    resume_function m_resume;
     std::shared_ptr<pg_notifier> m_notifier;
     uuid_v7_generator m_ids;
     std::shared_ptr<pg_outbox_listeners> m_outbox;

@@ -506,8 +506,7 @@ inline task<void> pg_group_commit(std::shared_ptr<pg_engine> e,
         pg_settle_awaiter settle(*e->loop_state());
         co_await settle;
     }
-    task<void> back = e->hop();
-    co_await std::move(back);
+    co_await e->hop();
     if (!failure) {
         for (std::size_t k = 0; k < batch.size(); ++k) {
             if (plan.errors[k]) {
@@ -561,8 +560,7 @@ inline pg_group_runner pg_group_run(std::shared_ptr<pg_engine> e,
         for (pg_group_member* m : batch) {
             m->waiter.resume();
         }
-        task<void> back = e->hop();
-        co_await std::move(back);
+        co_await e->hop();
     }
 }
 
@@ -573,8 +571,7 @@ inline task<append_result> pg_group_append(std::shared_ptr<pg_engine> e,
     pg_group_join join(e, std::move(q), *me);
     co_await join;
     if (me->hop) {
-        task<void> back = e->hop(); // off the runner's thread: it goes on with the next batch
-        co_await std::move(back);
+        co_await e->hop(); // off the runner's thread: it goes on with the next batch
     }
     if (me->error) {
         std::rethrow_exception(me->error);
