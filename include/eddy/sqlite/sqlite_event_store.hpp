@@ -48,8 +48,11 @@ namespace eddy {
 /// transaction (another process writing the same file holds SQLite's write lock meanwhile), so
 /// commit order is position order and a reader never sees a gap later filled: `subscribe_all`
 /// needs no gap handling. Ids the caller left nil are UUID v7s made on the writer thread, so
-/// they grow in commit order too. Reads are paged (256 events per query on the reader thread),
-/// so memory stays bounded however long the stream.
+/// they grow in commit order too. A plain `append` (outside a unit of work) shares the group
+/// commit's transaction without a savepoint of its own: its checks all read before it writes,
+/// and one failing after its first write (a constraint, a full disk) has the transaction begun
+/// again without it, so it never fails or changes the others. Reads are paged (256 events per
+/// query on the reader thread), so memory stays bounded however long the stream.
 /// `subscribe_all`: reads up to the end, then waits; a commit of this storage wakes it at once,
 /// commits of other processes are found by polling (`sqlite_options::poll_interval`, SQLite's
 /// `data_version`).
@@ -83,7 +86,8 @@ public:
 
     [[nodiscard]] task<append_result> append(std::string stream_id, expected_version expected,
                                              std::vector<proposed_event<Events>> batch) {
-        return append_alone(m_storage, m_codec, std::move(stream_id), expected, std::move(batch));
+        return append_alone(m_storage.engine(), m_codec, std::move(stream_id), expected,
+                            std::move(batch));
     }
 
     /// Adds the append to `unit` (encoded now; checked and written when the unit commits, with
@@ -183,14 +187,22 @@ private:
         return raw->slot;
     }
 
-    static task<append_result> append_alone(sqlite_storage storage, codec_ptr codec,
-                                            std::string stream_id, expected_version expected,
+    // A plain append: no unit of work around it, so the writer runs it without a savepoint of
+    // its own (see detail::sqlite_job::plain_append); the same checks and rows as a unit's.
+    static task<append_result> append_alone(engine_ptr e, codec_ptr codec, std::string stream_id,
+                                            expected_version expected,
                                             std::vector<proposed_event<Events>> batch) {
-        sqlite_unit_of_work unit = storage.begin();
-        const std::size_t slot =
-            add_append(unit, storage, *codec, std::move(stream_id), expected, std::move(batch));
-        commit_result r = co_await storage.commit(std::move(unit));
-        co_return r.appends[slot];
+        detail::sqlite_engine* engine = e.get(); // run() below keeps it alive
+        auto job = [stream_id = std::move(stream_id), expected,
+                    encoded = encode(*codec, std::move(batch)), engine](detail::connection& c) {
+            return detail::append_rows(
+                c, stream_id, expected, encoded, [engine] { return engine->next_id(); },
+                &c.positions());
+        };
+        task<append_result> t =
+            detail::sqlite_engine::write_plain_append<append_result>(std::move(e), std::move(job));
+        append_result r = co_await std::move(t);
+        co_return r;
     }
 
     static envelope_type decode(const Codec& codec, detail::stored_event_row& row) {
@@ -219,8 +231,7 @@ private:
             bool on_reader_thread = false;
             rows page = co_await next->wait(on_reader_thread);
             if (on_reader_thread) {
-                task<void> back = e->hop(); // leave the reader thread at once
-                co_await std::move(back);
+                co_await e->hop(); // leave the reader thread at once
             }
             next.reset();
             if (page.size() == page_size) {
@@ -256,8 +267,7 @@ private:
             bool on_reader_thread = false;
             rows page = co_await next->wait(on_reader_thread);
             if (on_reader_thread) {
-                task<void> back = e->hop();
-                co_await std::move(back);
+                co_await e->hop();
             }
             next.reset();
             if (page.size() == page_size) {
@@ -276,8 +286,7 @@ private:
                     co_return;
                 }
                 co_await committed->wait(); // g++ 12: never inside a condition
-                task<void> back = e->hop(); // woken on a worker thread
-                co_await std::move(back);
+                co_await e->hop();          // woken on a worker thread
             }
             committed = e->commits();
             next.emplace(read_all_page(e, position));

@@ -13,8 +13,8 @@ namespace eddy {
 ///   crash may be lost (never a corrupt file); commits cost no fsync, so they are much faster.
 /// - `busy_timeout`: how long a statement waits for a lock another process (or connection)
 ///   holds before failing with `SQLITE_BUSY`.
-/// - `group_commit`: commits queued while the writer thread was busy go into one transaction,
-///   each in a SAVEPOINT of its own (each succeeds or fails alone); one fsync for all of them.
+/// - `group_commit`: commits queued while the writer thread was busy (or while it runs the
+///   group) go into one transaction, each succeeding or failing alone; one fsync for all of them.
 ///   Off: one transaction per commit (for measuring).
 /// - `max_group`: at most this many commits in one transaction.
 /// - `poll_interval`: how often idle subscriptions look for commits of other processes (commits

@@ -22,13 +22,6 @@
 
 namespace eddy {
 
-namespace detail {
-template <class Scheduler>
-task<void> sqlite_hop_to(Scheduler* s) {
-    co_await s->schedule();
-}
-} // namespace detail
-
 /// One SQLite database file, the storage the SQLite stores (`sqlite_event_store`,
 /// `sqlite_checkpoint_store`, `sqlite_saga_log`) attach to; models `eddy::unit_of_work_storage`.
 /// The constructor opens the file (creating it), sets WAL mode, the durability and the busy
@@ -45,10 +38,11 @@ task<void> sqlite_hop_to(Scheduler* s) {
 /// until its next suspension). `eddy::virtual_time_scheduler` is not supported: its `run`
 /// cannot see work pending on a real thread and would stop or jump time meanwhile; test with a
 /// `thread_pool` or the inline scheduler.
-/// Group commit: commits queued while the writer is busy (from any number of coroutines) are
-/// written in one transaction, each in a SAVEPOINT of its own, so each succeeds or fails alone
-/// and sees its own conflict; every one is durable (per `options.synchronous`) when its task
-/// completes.
+/// Group commit: commits queued while the writer is busy (from any number of coroutines, and
+/// those queued while it runs the group, up to `max_group`) are written in one transaction, each
+/// unit of work in a SAVEPOINT of its own (a plain event-store append needs none: see
+/// `sqlite_event_store`), so each succeeds or fails alone and sees its own conflict; every one
+/// is durable (per `options.synchronous`) when its task completes.
 /// Errors: `eddy::sqlite_error` for any failing SQLite call (an unwritable path, a file that is
 /// not a database, a full disk, a lock held past the busy timeout), with SQLite's code and
 /// message; `eddy::sqlite_schema_too_new` when the file was written by a newer eddy; from
@@ -78,8 +72,8 @@ public:
 
     template <class Scheduler>
     sqlite_storage(std::string path, Scheduler& scheduler, sqlite_options options = {})
-        : m_engine(std::make_shared<detail::sqlite_engine>(
-              std::move(path), options, [s = &scheduler] { return detail::sqlite_hop_to(s); })) {
+        : m_engine(std::make_shared<detail::sqlite_engine>(std::move(path), options,
+                                                           detail::resume_on_function(scheduler))) {
         static_assert(eddy::scheduler<Scheduler>,
                       "eddy::sqlite_storage: the second argument must model eddy::scheduler");
     }

@@ -2,7 +2,7 @@
 // of prepared statements.
 #pragma once
 
-#include <cstdint>       // std::int64_t
+#include <cstdint>       // std::int64_t, std::uint64_t
 #include <memory>        // std::unique_ptr
 #include <string>        // std::string, std::to_string
 #include <string_view>   // std::string_view
@@ -16,6 +16,16 @@
 #include <eddy/sqlite/sqlite_options.hpp>
 
 namespace eddy::detail {
+
+// What the writer knows of the last event position inside its current write transaction, so the
+// plain appends of one group read max(position) once. Exact only while `known`: the writer
+// forgets it at each BEGIN, after each rollback, and after any write but a plain append (a unit
+// of work's SQL may change anything).
+struct position_cache {
+    std::uint64_t last = 0;
+    bool known = false;
+    void forget() noexcept { known = false; }
+};
 
 // A connection owned by one thread at a time (opened with SQLITE_OPEN_NOMUTEX: eddy never
 // shares one between threads concurrently; a worker thread owns each).
@@ -97,10 +107,13 @@ public:
     [[nodiscard]] bool autocommit() const noexcept { return sqlite3_get_autocommit(m_db) != 0; }
     [[nodiscard]] sqlite3* handle() const noexcept { return m_db; }
     [[nodiscard]] const std::string& path() const noexcept { return m_path; }
+    // The writer's position cache (unused on the reader).
+    [[nodiscard]] position_cache& positions() noexcept { return m_positions; }
 
 private:
     std::string m_path;
     sqlite3* m_db = nullptr;
+    position_cache m_positions;
     // Keyed by the SQL text's address: callers pass string literals (one entry per call site).
     std::unordered_map<const char*, statement> m_cache;
     std::unordered_map<std::string, statement> m_text_cache;

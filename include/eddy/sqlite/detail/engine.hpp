@@ -16,6 +16,7 @@
 #include <vector>     // std::vector
 
 #include <eddy/core/async_event.hpp>
+#include <eddy/core/detail/resume_on.hpp>
 #include <eddy/core/task.hpp>
 #include <eddy/es/uuid.hpp>
 #include <eddy/es/uuid_v7_generator.hpp>
@@ -72,9 +73,10 @@ private:
 template <class R>
 class sqlite_op final : public sqlite_job {
 public:
-    sqlite_op(sqlite_worker& w, std::function<R(connection&)> fn, bool writes)
+    sqlite_op(sqlite_worker& w, std::function<R(connection&)> fn, bool writes, bool plain_append)
         : m_worker(&w), m_fn(std::move(fn)) {
         this->writes = writes;
+        this->plain_append = plain_append;
     }
 
     void execute(connection& c) override { m_result.emplace(m_fn(c)); }
@@ -171,10 +173,8 @@ private:
 
 class sqlite_engine {
 public:
-    using hop_function = std::function<task<void>()>;
-
-    sqlite_engine(std::string path, const sqlite_options& o, hop_function hop)
-        : m_path(std::move(path)), m_hop(std::move(hop)),
+    sqlite_engine(std::string path, const sqlite_options& o, resume_function resume)
+        : m_path(std::move(path)), m_resume(std::move(resume)),
           m_notifier(std::make_shared<sqlite_notifier>()) {
         auto writer = std::make_unique<connection>(m_path, o);
         migrate(*writer);
@@ -202,7 +202,15 @@ public:
     template <class R>
     static task<R> write(std::shared_ptr<sqlite_engine> e, std::function<R(connection&)> fn,
                          bool writes = true) {
-        return run<R>(std::move(e), true, std::move(fn), writes);
+        return run<R>(std::move(e), true, std::move(fn), writes, false);
+    }
+
+    // `write` for a plain event-store append (see sqlite_job::plain_append: `fn` writes only
+    // through append_rows with the connection's position cache, and may run again).
+    template <class R>
+    static task<R> write_plain_append(std::shared_ptr<sqlite_engine> e,
+                                      std::function<R(connection&)> fn) {
+        return run<R>(std::move(e), true, std::move(fn), true, true);
     }
 
     // `write` for the writes whose result is only success (`fn` returns true).
@@ -215,7 +223,7 @@ public:
     // Runs `fn` on the reader thread (no transaction unless `fn` opens one).
     template <class R>
     static task<R> read(std::shared_ptr<sqlite_engine> e, std::function<R(connection&)> fn) {
-        return run<R>(std::move(e), false, std::move(fn), false);
+        return run<R>(std::move(e), false, std::move(fn), false, false);
     }
 
     // Starts `fn` on the reader thread now; the result is awaited from the prefetch.
@@ -224,8 +232,8 @@ public:
         return sqlite_prefetch<R>(*m_reader, std::move(fn));
     }
 
-    // Back onto the storage's scheduler (after a wait resumed on a worker thread).
-    [[nodiscard]] task<void> hop() const { return m_hop(); }
+    // Awaited: continues on the storage's scheduler (after a wait resumed on a worker thread).
+    [[nodiscard]] resume_awaiter hop() const noexcept { return resume_awaiter(m_resume); }
 
     [[nodiscard]] const sqlite_worker& writer() const noexcept { return *m_writer; }
     [[nodiscard]] std::shared_ptr<async_event> commits() const { return m_notifier->current(); }
@@ -248,11 +256,12 @@ private:
 
     template <class R>
     static task<R> run(std::shared_ptr<sqlite_engine> e, bool on_writer,
-                       std::function<R(connection&)> fn, bool writes) {
+                       std::function<R(connection&)> fn, bool writes, bool plain_append) {
         std::optional<R> result;
         std::exception_ptr failure;
         {
-            sqlite_op<R> op(on_writer ? *e->m_writer : *e->m_reader, std::move(fn), writes);
+            sqlite_op<R> op(on_writer ? *e->m_writer : *e->m_reader, std::move(fn), writes,
+                            plain_append);
             try {
                 result.emplace(co_await op);
             } catch (...) {
@@ -260,8 +269,7 @@ private:
             }
         }
         // Resumed on a worker thread: leave it at once (the worker runs the next job meanwhile).
-        task<void> back = e->hop();
-        co_await std::move(back);
+        co_await e->hop();
         if (failure) {
             std::rethrow_exception(failure);
         }
@@ -269,7 +277,7 @@ private:
     }
 
     std::string m_path;
-    hop_function m_hop;
+    resume_function m_resume;
     std::shared_ptr<sqlite_notifier> m_notifier;
     uuid_v7_generator m_ids;
     // Declared last: destroyed first, so the threads end before what they use.

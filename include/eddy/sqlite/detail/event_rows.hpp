@@ -2,14 +2,16 @@
 // append with expectation and exact idempotency checks, paged reads, stream metadata.
 #pragma once
 
-#include <algorithm> // std::max, std::sort, std::adjacent_find
-#include <chrono>    // std::chrono::system_clock, std::chrono::nanoseconds
-#include <cstddef>   // std::size_t
-#include <cstdint>   // std::int64_t, std::uint64_t, std::uint32_t
-#include <optional>  // std::optional
-#include <string>    // std::string, std::to_string
-#include <utility>   // std::move
-#include <vector>    // std::vector
+#include <algorithm>   // std::max, std::sort, std::adjacent_find, std::all_of
+#include <array>       // std::array
+#include <chrono>      // std::chrono::system_clock, std::chrono::nanoseconds
+#include <cstddef>     // std::size_t
+#include <cstdint>     // std::int64_t, std::uint64_t, std::uint32_t
+#include <optional>    // std::optional
+#include <string>      // std::string, std::to_string
+#include <string_view> // std::string_view
+#include <utility>     // std::move
+#include <vector>      // std::vector
 
 #include <nlohmann/json.hpp>
 
@@ -156,6 +158,10 @@ inline bool stored_batch(connection& c, const std::string& stream,
         std::string stream_id, type_name, payload;
         std::uint32_t schema_version;
     };
+    if (std::all_of(batch.begin(), batch.end(),
+                    [](const encoded_proposed& e) { return e.id.is_nil(); })) {
+        return false; // ids made on the writer are new
+    }
     std::vector<std::optional<found>> rows;
     std::size_t stored = 0;
     const uuid* known = nullptr;
@@ -222,6 +228,20 @@ inline bool stored_batch(connection& c, const std::string& stream,
     return true;
 }
 
+// The canonical text of `id` (as uuid::to_string) in `out`, without allocating.
+inline std::string_view uuid_text(const uuid& id, std::array<char, 36>& out) noexcept {
+    constexpr std::string_view digits = "0123456789abcdef";
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < id.bytes.size(); ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            out[n++] = '-';
+        }
+        out[n++] = digits[id.bytes[i] >> 4];
+        out[n++] = digits[id.bytes[i] & 0xF];
+    }
+    return std::string_view(out.data(), out.size());
+}
+
 inline std::uint64_t last_position(connection& c) {
     statement& s = c.cached("SELECT coalesce(max(position), 0) FROM eddy_events");
     std::uint64_t last = 0;
@@ -233,10 +253,13 @@ inline std::uint64_t last_position(connection& c) {
 }
 
 // Appends on the writer connection inside the caller's transaction. `next_id` gives the ids of
-// events that have none (called here, on the writer thread: ids grow in commit order).
+// events that have none (called here, on the writer thread: ids grow in commit order). Every
+// check reads before the first write. `cache`: the transaction's last position when known (a
+// plain append), kept exact on success; null: read it.
 template <class NextId>
 append_result append_rows(connection& c, const std::string& stream, expected_version expected,
-                          std::vector<encoded_proposed>& batch, NextId&& next_id) {
+                          const std::vector<encoded_proposed>& batch, NextId&& next_id,
+                          position_cache* cache = nullptr) {
     check_repeated_ids(stream, batch);
     append_result r;
     if (stored_batch(c, stream, batch, r)) {
@@ -247,7 +270,15 @@ append_result append_rows(connection& c, const std::string& stream, expected_ver
     if (!expected.accepts(actual)) {
         throw concurrency_conflict(stream, expected, actual);
     }
-    const std::uint64_t last = last_position(c);
+    std::uint64_t last = 0;
+    if (cache != nullptr && cache->known) {
+        last = cache->last;
+    } else {
+        last = last_position(c);
+        if (cache != nullptr) {
+            *cache = position_cache{last, true};
+        }
+    }
     const std::uint64_t version = s ? s->version : 0;
     if (batch.empty()) {
         return append_result{actual, last + 1, last};
@@ -260,23 +291,27 @@ append_result append_rows(connection& c, const std::string& stream, expected_ver
         "schema_version, recorded_at, correlation_id, causation_id, tenant, traceparent, "
         "headers, payload, batch_first, batch_last) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    // Texts bound without a copy, each alive until its row's step; cleared on the way out.
+    const static_binds unbind_events(ins);
+    std::array<char, 36> id_text{};
     for (std::size_t i = 0; i < batch.size(); ++i) {
-        encoded_proposed& e = batch[i];
+        const encoded_proposed& e = batch[i];
         const uuid id = e.id.is_nil() ? next_id() : e.id;
+        const std::string headers = encode_headers(e.metadata.headers);
         ins.reset()
             .bind(1, static_cast<std::int64_t>(first + i))
-            .bind(2, stream)
+            .bind_static(2, stream)
             .bind(3, static_cast<std::int64_t>(version + i + 1))
-            .bind(4, id.to_string())
-            .bind(5, e.event.type_name)
+            .bind_static(4, uuid_text(id, id_text))
+            .bind_static(5, e.event.type_name)
             .bind(6, static_cast<std::int64_t>(e.event.schema_version))
             .bind(7, now)
-            .bind(8, e.metadata.correlation_id)
-            .bind(9, e.metadata.causation_id)
-            .bind(10, e.metadata.tenant)
-            .bind(11, e.metadata.traceparent)
-            .bind(12, encode_headers(e.metadata.headers))
-            .bind(13, e.event.bytes)
+            .bind_static(8, e.metadata.correlation_id)
+            .bind_static(9, e.metadata.causation_id)
+            .bind_static(10, e.metadata.tenant)
+            .bind_static(11, e.metadata.traceparent)
+            .bind_static(12, headers)
+            .bind_static(13, e.event.bytes)
             .bind(14, static_cast<std::int64_t>(first))
             .bind(15, static_cast<std::int64_t>(final_position));
         try {
@@ -290,11 +325,21 @@ append_result append_rows(connection& c, const std::string& stream, expected_ver
             throw;
         }
     }
-    c.cached("INSERT INTO eddy_streams (stream_id, version) VALUES (?, ?) "
-             "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, deleted = 0")
-        .bind(1, stream)
-        .bind(2, static_cast<std::int64_t>(version + batch.size()))
-        .run();
+    // The row read above decides between UPDATE and INSERT (cheaper than an upsert).
+    if (s) {
+        c.cached("UPDATE eddy_streams SET version = ?, deleted = 0 WHERE stream_id = ?")
+            .bind(1, static_cast<std::int64_t>(version + batch.size()))
+            .bind(2, stream)
+            .run();
+    } else {
+        c.cached("INSERT INTO eddy_streams (stream_id, version) VALUES (?, ?)")
+            .bind(1, stream)
+            .bind(2, static_cast<std::int64_t>(version + batch.size()))
+            .run();
+    }
+    if (cache != nullptr) {
+        cache->last = final_position;
+    }
     return append_result{version + batch.size(), first, final_position};
 }
 

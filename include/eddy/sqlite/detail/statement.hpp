@@ -58,6 +58,13 @@ public:
         check(sqlite3_bind_text(m_stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
         return *this;
     }
+    // Binds text without copying it: `v` must stay valid until the parameter is bound again or
+    // cleared (SQLite's rule for SQLITE_STATIC; see static_binds).
+    statement& bind_static(int i, std::string_view v) {
+        check(sqlite3_bind_text(m_stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+        return *this;
+    }
+    void clear_bindings() noexcept { sqlite3_clear_bindings(m_stmt); }
     statement& bind_null(int i) {
         check(sqlite3_bind_null(m_stmt, i));
         return *this;
@@ -114,6 +121,19 @@ private:
 
     sqlite3* m_db = nullptr;
     sqlite3_stmt* m_stmt = nullptr;
+};
+
+// Clears a statement's parameters when the texts bound to it with bind_static go out of scope
+// (a cached statement would otherwise keep pointers to them until its next use).
+class static_binds {
+public:
+    explicit static_binds(statement& s) noexcept : m_statement(&s) {}
+    static_binds(const static_binds&) = delete;
+    static_binds& operator=(const static_binds&) = delete;
+    ~static_binds() { m_statement->clear_bindings(); }
+
+private:
+    statement* m_statement;
 };
 
 } // namespace eddy::detail

@@ -34,6 +34,10 @@ struct sqlite_job {
     std::exception_ptr error;
     std::coroutine_handle<> waiter;
     bool writes = true; // a writer job that changed nothing need not wake subscribers
+    // A plain event-store append (writer only): it writes only its events and its stream's row,
+    // keeps the connection's position cache exact, and may execute again after a rollback (its
+    // result is then replaced). The writer runs consecutive ones without a savepoint each.
+    bool plain_append = false;
 
 protected:
     ~sqlite_job() = default;
@@ -160,7 +164,79 @@ private:
         }
     }
 
-    static void run_group(sqlite_worker_state& s, const std::vector<sqlite_job*>& jobs,
+    // Takes the jobs queued meanwhile into the running group (up to `max` in all), without
+    // waiting: appenders resumed by the previous group's commit join this one instead of
+    // forming the next, so groups stay large (one commit, one fsync, for more jobs).
+    static bool take_more(sqlite_worker_state& s, std::vector<sqlite_job*>& jobs, std::size_t max) {
+        std::lock_guard lock(s.mutex);
+        const std::size_t before = jobs.size();
+        while (!s.queue.empty() && jobs.size() < max) {
+            jobs.push_back(s.queue.front());
+            s.queue.pop_front();
+        }
+        return jobs.size() > before;
+    }
+
+    // Executes `j` in a savepoint of its own. False when SQLite rolled the whole transaction
+    // back; throws when a savepoint statement fails (the caller then rolls back everything).
+    static bool run_alone(connection& c, sqlite_job& j) {
+        c.cached("SAVEPOINT eddy_unit").run();
+        try {
+            j.execute(c);
+            c.cached("RELEASE eddy_unit").run();
+        } catch (...) {
+            j.error = std::current_exception();
+            c.positions().forget();
+            if (c.autocommit()) {
+                return false; // SQLite rolled the whole transaction back (disk full, I/O error)
+            }
+            c.cached("ROLLBACK TO eddy_unit").run();
+            c.cached("RELEASE eddy_unit").run();
+        }
+        if (!j.plain_append) {
+            c.positions().forget(); // a unit's SQL may have changed anything
+        }
+        return true;
+    }
+
+    // Executes plain append `i` without a savepoint: jobs 0..i-1 of the group are plain appends
+    // too, so the transaction holds nothing that cannot be done again. Every check of a plain
+    // append (expected version, event ids) reads before its first write, so one that fails there
+    // left nothing to undo. One that fails after writing (a constraint, a full disk) is undone
+    // with the whole transaction; a new one begins and the jobs before it execute again, each
+    // in a savepoint of its own, from then on as every job after it.
+    static bool run_bare(connection& c, std::vector<sqlite_job*>& jobs, std::size_t i, bool& bare) {
+        sqlite_job& j = *jobs[i];
+        // A failed statement leaves nothing (SQLite undoes it, or the whole transaction), and
+        // only completed statements count as changes: an unchanged count means nothing written.
+        const std::int64_t before = c.total_changes();
+        try {
+            j.execute(c);
+            return true;
+        } catch (...) {
+            j.error = std::current_exception();
+        }
+        if (!c.autocommit() && c.total_changes() == before) {
+            return true; // failed by a check, before its first write
+        }
+        bare = false;
+        rollback(c);
+        c.exec("BEGIN IMMEDIATE", "beginning a write transaction on");
+        c.positions().forget();
+        // From the transaction's start, in the same order: each gets the result (or the error)
+        // it has in what commits. `j` keeps its error and is not executed again.
+        for (std::size_t k = 0; k < i; ++k) {
+            jobs[k]->error = nullptr;
+            if (!run_alone(c, *jobs[k])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // Runs the group's jobs in one write transaction (taking in the jobs queued meanwhile, up to
+    // `max`), each with its own result or error, then commits what succeeded.
+    static void run_group(sqlite_worker_state& s, std::vector<sqlite_job*>& jobs, std::size_t max,
                           bool& wrote) {
         connection& c = *s.conn;
         try {
@@ -171,40 +247,43 @@ private:
             }
             return;
         }
-        for (sqlite_job* j : jobs) {
-            // Savepoints make each job's changes succeed or fail alone inside the group.
-            c.cached("SAVEPOINT eddy_unit").run();
-            try {
-                j->execute(c);
-                c.cached("RELEASE eddy_unit").run();
-            } catch (...) {
-                j->error = std::current_exception();
-                if (c.autocommit()) {
-                    break; // SQLite rolled the whole transaction back (disk full, I/O error)
-                }
-                try {
-                    c.cached("ROLLBACK TO eddy_unit").run();
-                    c.cached("RELEASE eddy_unit").run();
-                } catch (...) {
+        c.positions().forget(); // another process may have appended since our last transaction
+        bool bare = true;       // every write so far is a plain append's (see run_bare)
+        std::exception_ptr failed;
+        try {
+            bool alive = true;
+            for (std::size_t i = 0; alive; ++i) {
+                if (i == jobs.size() && !take_more(s, jobs, max)) {
                     break;
                 }
+                if (jobs[i]->plain_append && bare) {
+                    alive = run_bare(c, jobs, i, bare);
+                } else {
+                    bare = false;
+                    alive = run_alone(c, *jobs[i]);
+                }
             }
+            if (!alive) {
+                failed = std::make_exception_ptr(error(
+                    "eddy::sqlite: the write transaction on '" + c.path() +
+                    "' was rolled back by SQLite after an error in another unit of its group"));
+            }
+        } catch (...) {
+            failed = std::current_exception(); // a SAVEPOINT or BEGIN failed: give up the group
+            rollback(c);
         }
-        std::exception_ptr failed;
-        if (c.autocommit()) {
-            failed = std::make_exception_ptr(
-                error("eddy::sqlite: the write transaction on '" + c.path() +
-                      "' was rolled back by SQLite after an error in another unit of its group"));
-        } else if (std::none_of(jobs.begin(), jobs.end(),
-                                [](const sqlite_job* j) { return !j->error; })) {
-            rollback(c); // every unit failed: nothing to commit (and nothing to fsync)
-        } else {
-            try {
-                c.exec("COMMIT", "committing to");
-                s.transactions.fetch_add(1, std::memory_order_relaxed);
-            } catch (...) {
-                failed = std::current_exception();
-                rollback(c);
+        if (!failed) {
+            if (std::none_of(jobs.begin(), jobs.end(),
+                             [](const sqlite_job* j) { return !j->error; })) {
+                rollback(c); // every unit failed: nothing to commit (and nothing to fsync)
+            } else {
+                try {
+                    c.exec("COMMIT", "committing to");
+                    s.transactions.fetch_add(1, std::memory_order_relaxed);
+                } catch (...) {
+                    failed = std::current_exception();
+                    rollback(c);
+                }
             }
         }
         for (sqlite_job* j : jobs) {
@@ -219,14 +298,15 @@ private:
     }
 
     static void write_loop(std::shared_ptr<sqlite_worker_state> s) {
-        const std::size_t max = s->options.group_commit ? s->options.max_group : 1;
+        std::size_t max = s->options.group_commit ? s->options.max_group : 1;
+        max = max == 0 ? 1 : max;
         for (;;) {
-            std::vector<sqlite_job*> jobs = take(*s, max == 0 ? 1 : max);
+            std::vector<sqlite_job*> jobs = take(*s, max);
             if (jobs.empty()) {
                 return;
             }
             bool wrote = false;
-            run_group(*s, jobs, wrote);
+            run_group(*s, jobs, max, wrote);
             if (wrote && s->after_commit) {
                 s->after_commit();
             }
