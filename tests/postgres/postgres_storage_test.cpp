@@ -18,8 +18,6 @@
 
 #include <eddy/core/inline_scheduler.hpp>
 #include <eddy/core/sync_wait.hpp>
-#include <eddy/core/thread_pool.hpp>
-#include <eddy/core/when_all.hpp>
 #include <eddy/es/concurrency_conflict.hpp>
 #include <eddy/es/unit_checkpoint_store.hpp>
 #include <eddy/es/unit_of_work_storage.hpp>
@@ -159,42 +157,6 @@ TEST_CASE("postgres_storage: two storages on one schema (as two processes) share
             eddy::append_result{2, 2, 2});
     REQUIRE(eddy::test::es::versions(eddy::sync_wait(eddy::to_vector(one.read_stream("x", 1)))) ==
             std::vector<std::uint64_t>{1, 2});
-}
-
-namespace {
-// Appends `n` events to `stream` (group commit) and commits `n` units; counts the awaits that
-// did not continue on a thread of `pool`.
-eddy::task<int> off_pool_continuations(store_type* store, eddy::postgres_storage* db,
-                                       eddy::thread_pool* pool, std::string stream, int n) {
-    co_await pool->schedule();
-    int off = 0;
-    for (int i = 0; i < n; ++i) {
-        std::vector<eddy::test::es::proposed> batch{added(stream, i)};
-        co_await store->append(stream, eddy::expected_version::any(), std::move(batch));
-        off += pool->on_pool_thread() ? 0 : 1;
-        eddy::postgres_unit_of_work unit = db->begin();
-        std::vector<eddy::test::es::proposed> in_unit{added(stream, -i)};
-        store->append(unit, stream, eddy::expected_version::any(), std::move(in_unit));
-        co_await db->commit(std::move(unit));
-        off += pool->on_pool_thread() ? 0 : 1;
-    }
-    co_return off;
-}
-} // namespace
-
-TEST_CASE("postgres_storage: awaiters continue on the storage's scheduler, never on its I/O "
-          "thread",
-          "[postgres][postgres_storage][concurrency]") {
-    eddy::thread_pool pool(2);
-    fresh_schema schema;
-    eddy::postgres_storage db(conninfo(), pool, schema.options(4));
-    store_type store(db);
-    std::vector<eddy::task<int>> all;
-    for (int i = 0; i < 16; ++i) {
-        all.push_back(off_pool_continuations(&store, &db, &pool, "s" + std::to_string(i), 10));
-    }
-    const std::vector<int> off = eddy::sync_wait(eddy::when_all(std::move(all)));
-    REQUIRE(off == std::vector<int>(16, 0));
 }
 
 TEST_CASE("postgres_storage: a schema newer than this code knows is an error, left unchanged",
