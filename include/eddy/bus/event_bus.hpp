@@ -1561,11 +1561,9 @@ private:
                             gather = std::min(std::max<std::size_t>(gather * 2, 1), max_gather);
                         }
                         const std::uint64_t gen = m->group->gen.load(std::memory_order_acquire);
-                        for (std::size_t i = 0;
-                             i < gather && m->group->gen.load(std::memory_order_acquire) == gen;
-                             ++i) {
-                            co_await bus->m_scheduler->schedule();
-                        }
+                        task<void> pause =
+                            yield_while_stable(bus->m_scheduler, m->group, gen, gather);
+                        co_await std::move(pause);
                     } else {
                         gather /= 2;
                     }
@@ -1589,11 +1587,9 @@ private:
                               m->group->gen.load(std::memory_order_acquire) != gen;
                 }
                 if (changed) {
-                    for (std::size_t i = 0;
-                         i < gather_yields && m->group->gen.load(std::memory_order_acquire) == gen;
-                         ++i) {
-                        co_await bus->m_scheduler->schedule();
-                    }
+                    task<void> pause =
+                        yield_while_stable(bus->m_scheduler, m->group, gen, gather_yields);
+                    co_await std::move(pause);
                     continue;
                 }
             }
@@ -1607,6 +1603,15 @@ private:
                 co_return;
             }
             co_await bus->m_scheduler->schedule();
+        }
+    }
+
+    // Yields to `s` up to `n` times while group `g`'s generation stays `gen` (a join, leave,
+    // parking or discard ends it early: the worker must claim again at once).
+    static task<void> yield_while_stable(Scheduler* s, const detail::consumer_group* g,
+                                         std::uint64_t gen, std::size_t n) {
+        for (std::size_t i = 0; i < n && g->gen.load(std::memory_order_acquire) == gen; ++i) {
+            co_await s->schedule();
         }
     }
 

@@ -40,15 +40,20 @@ public:
 
     /// The canonical text form, `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lower-case hex.
     [[nodiscard]] std::string to_string() const {
+        const std::array<char, 36> t = text();
+        return std::string(t.data(), t.size());
+    }
+    /// The same text in a fixed buffer (no allocation).
+    [[nodiscard]] std::array<char, 36> text() const noexcept {
         constexpr std::string_view digits = "0123456789abcdef";
-        std::string out;
-        out.reserve(36);
+        std::array<char, 36> out{};
+        std::size_t n = 0;
         for (std::size_t i = 0; i < bytes.size(); ++i) {
             if (i == 4 || i == 6 || i == 8 || i == 10) {
-                out.push_back('-');
+                out[n++] = '-';
             }
-            out.push_back(digits[bytes[i] >> 4]);
-            out.push_back(digits[bytes[i] & 0xF]);
+            out[n++] = digits[bytes[i] >> 4];
+            out[n++] = digits[bytes[i] & 0xF];
         }
         return out;
     }

@@ -228,20 +228,6 @@ inline bool stored_batch(connection& c, const std::string& stream,
     return true;
 }
 
-// The canonical text of `id` (as uuid::to_string) in `out`, without allocating.
-inline std::string_view uuid_text(const uuid& id, std::array<char, 36>& out) noexcept {
-    constexpr std::string_view digits = "0123456789abcdef";
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < id.bytes.size(); ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            out[n++] = '-';
-        }
-        out[n++] = digits[id.bytes[i] >> 4];
-        out[n++] = digits[id.bytes[i] & 0xF];
-    }
-    return std::string_view(out.data(), out.size());
-}
-
 inline std::uint64_t last_position(connection& c) {
     statement& s = c.cached("SELECT coalesce(max(position), 0) FROM eddy_events");
     std::uint64_t last = 0;
@@ -293,16 +279,16 @@ append_result append_rows(connection& c, const std::string& stream, expected_ver
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     // Texts bound without a copy, each alive until its row's step; cleared on the way out.
     const static_binds unbind_events(ins);
-    std::array<char, 36> id_text{};
     for (std::size_t i = 0; i < batch.size(); ++i) {
         const encoded_proposed& e = batch[i];
         const uuid id = e.id.is_nil() ? next_id() : e.id;
+        const std::array<char, 36> id_text = id.text();
         const std::string headers = encode_headers(e.metadata.headers);
         ins.reset()
             .bind(1, static_cast<std::int64_t>(first + i))
             .bind_static(2, stream)
             .bind(3, static_cast<std::int64_t>(version + i + 1))
-            .bind_static(4, uuid_text(id, id_text))
+            .bind_static(4, std::string_view(id_text.data(), id_text.size()))
             .bind_static(5, e.event.type_name)
             .bind(6, static_cast<std::int64_t>(e.event.schema_version))
             .bind(7, now)

@@ -129,11 +129,17 @@ private:
                 s.wake.wait(lock);
             }
         }
-        while (!s.queue.empty() && out.size() < max) {
-            out.push_back(s.queue.front());
+        move_queued(s, out, max);
+        return out;
+    }
+
+    // Under s.mutex: queued jobs into `jobs`, oldest first, until it holds `max`.
+    static void move_queued(sqlite_worker_state& s, std::vector<sqlite_job*>& jobs,
+                            std::size_t max) {
+        while (!s.queue.empty() && jobs.size() < max) {
+            jobs.push_back(s.queue.front());
             s.queue.pop_front();
         }
-        return out;
     }
 
     static void finish(const std::vector<sqlite_job*>& jobs) {
@@ -170,10 +176,7 @@ private:
     static bool take_more(sqlite_worker_state& s, std::vector<sqlite_job*>& jobs, std::size_t max) {
         std::lock_guard lock(s.mutex);
         const std::size_t before = jobs.size();
-        while (!s.queue.empty() && jobs.size() < max) {
-            jobs.push_back(s.queue.front());
-            s.queue.pop_front();
-        }
+        move_queued(s, jobs, max);
         return jobs.size() > before;
     }
 
